@@ -1,0 +1,351 @@
+"""The Redis store: production state, shared by every replica.
+
+Multi-key writes run as Lua scripts (atomic, one round trip); every key carries the same hash tag
+(see keys.py) so the scripts also run on a Redis Cluster. Any Redis failure surfaces as
+`StoreError`; the caller keeps running and retries later, and nothing advances meanwhile.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar, cast
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from monitor.errors import StoreError
+from monitor.model import Alert
+from monitor.store import codec
+from monitor.store.base import Batch, Cursor, OutboxEntry, OutboxStats, SentRecord
+from monitor.store.keys import SENT_KEEP, Keys, Ttls
+
+T = TypeVar("T")
+
+# KEYS: outbox data, outbox queue, n claim keys, m seen keys, cursor key
+# ARGV: n, m, claim ttl, seen ttl, due ms, cursor json, n x (id, entry), m x version
+_COMMIT = """
+local n = tonumber(ARGV[1]); local m = tonumber(ARGV[2])
+local due = tonumber(ARGV[5])
+local won = {}
+for i = 1, n do
+  local id = ARGV[5 + 2 * i]; local entry = ARGV[6 + 2 * i]
+  if redis.call('SET', KEYS[2 + i], '1', 'NX', 'EX', ARGV[3]) then
+    redis.call('HSET', KEYS[1], id, entry)
+    redis.call('ZADD', KEYS[2], due + i / 1000000, id)
+    won[#won + 1] = id
+  end
+end
+for j = 1, m do
+  redis.call('SET', KEYS[2 + n + j], ARGV[6 + 2 * n + j], 'EX', ARGV[4])
+end
+redis.call('SET', KEYS[3 + n + m], ARGV[6])
+return won
+"""
+
+# KEYS: data, queue, leased. ARGV: now ms, limit, lease-until ms
+_LEASE = """
+local now = tonumber(ARGV[1])
+local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)
+for _, id in ipairs(expired) do
+  redis.call('ZREM', KEYS[3], id)
+  redis.call('ZADD', KEYS[2], now, id)
+end
+local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'WITHSCORES', 'LIMIT', 0, ARGV[2])
+local out = {}
+for k = 1, #ids, 2 do
+  local id = ids[k]
+  redis.call('ZREM', KEYS[2], id)
+  local data = redis.call('HGET', KEYS[1], id)
+  if data then
+    redis.call('ZADD', KEYS[3], ARGV[3], id)
+    out[#out + 1] = id; out[#out + 1] = data; out[#out + 1] = ids[k + 1]
+  end
+end
+return out
+"""
+
+# KEYS: data, queue, leased, dead, receipt key, sent list. ARGV: id, sent json, receipt, ttl, keep
+_ACK = """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1]); redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('ZREM', KEYS[4], ARGV[1])
+redis.call('LPUSH', KEYS[6], ARGV[2]); redis.call('LTRIM', KEYS[6], 0, tonumber(ARGV[5]) - 1)
+if ARGV[3] ~= '' then redis.call('SET', KEYS[5], ARGV[3], 'EX', ARGV[4]) end
+return 1
+"""
+
+# KEYS: data, queue, leased, dead. ARGV: id, new entry json, target ('queue'|'dead'), score ms
+_MOVE = """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZREM', KEYS[2], ARGV[1]); redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('ZREM', KEYS[4], ARGV[1])
+if ARGV[3] == 'dead' then redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
+else redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1]) end
+return 1
+"""
+
+
+def _ms(value: float) -> int:
+    return int(value * 1000)
+
+
+def _from_ms(value: float) -> datetime:
+    return datetime.fromtimestamp(float(value) / 1000, UTC)
+
+
+class RedisStore:
+    def __init__(
+        self,
+        url: str,
+        *,
+        namespace: str = "monitor",
+        ttls: Ttls | None = None,
+        timeout: float = 5.0,
+    ) -> None:
+        self.url = url
+        self.keys = Keys(namespace)
+        self.ttls = ttls or Ttls()
+        self._client: aioredis.Redis = aioredis.Redis.from_url(
+            url,
+            decode_responses=True,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            health_check_interval=30,
+        )
+        self._commit = self._client.register_script(_COMMIT)
+        self._lease = self._client.register_script(_LEASE)
+        self._ack = self._client.register_script(_ACK)
+        self._move = self._client.register_script(_MOVE)
+
+    def __repr__(self) -> str:
+        return "RedisStore(<redacted url>)"
+
+    async def _do(self, call: Callable[[], Awaitable[T]]) -> T:
+        try:
+            return await call()
+        except RedisError as exc:
+            raise StoreError(f"redis: {type(exc).__name__}: {exc}", where="store") from exc
+        except OSError as exc:
+            raise StoreError(f"redis: {exc}", where="store") from exc
+
+    # lifecycle -------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        await self.ping()
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def ping(self) -> None:
+        await self._do(lambda: cast(Awaitable[Any], self._client.ping()))
+
+    # sources ---------------------------------------------------------------------------
+
+    async def get_cursor(self, source_id: str) -> Cursor | None:
+        raw = await self._do(lambda: self._client.get(self.keys.cursor(source_id)))
+        return None if raw is None else codec.cursor_from_json(raw)
+
+    async def save_cursor(self, cursor: Cursor) -> None:
+        raw = codec.cursor_to_json(cursor)
+        await self._do(lambda: self._client.set(self.keys.cursor(cursor.source_id), raw))
+
+    async def list_cursors(self) -> list[Cursor]:
+        async def scan() -> list[Cursor]:
+            names = [k async for k in self._client.scan_iter(self.keys.cursor_prefix + "*")]
+            if not names:
+                return []
+            raws = await self._client.mget(sorted(names))
+            return [codec.cursor_from_json(r) for r in raws if r is not None]
+
+        return await self._do(scan)
+
+    async def seen_versions(self, source_id: str, identities: list[str]) -> list[str | None]:
+        if not identities:
+            return []
+        names = [self.keys.seen(source_id, i) for i in identities]
+        return cast(list[str | None], await self._do(lambda: self._client.mget(names)))
+
+    async def commit(self, batch: Batch) -> list[str]:
+        keys = [self.keys.outbox_data, self.keys.outbox_queue]
+        keys += [self.keys.claim(a.id) for a in batch.alerts]
+        keys += [self.keys.seen(batch.cursor.source_id, m.identity) for m in batch.seen]
+        keys.append(self.keys.cursor(batch.cursor.source_id))
+        args: list[Any] = [
+            len(batch.alerts),
+            len(batch.seen),
+            self.ttls.claim,
+            self.ttls.seen,
+            _ms(time.time()) - 1,  # due at once; the fraction added per alert keeps order
+            codec.cursor_to_json(batch.cursor),
+        ]
+        for alert in batch.alerts:
+            args += [alert.id, codec.entry_to_json(alert)]
+        args += [m.version for m in batch.seen]
+        won = await self._do(lambda: cast(Awaitable[list[str]], self._commit(keys, args)))
+        return list(won)
+
+    # outbox ----------------------------------------------------------------------------
+
+    @property
+    def _outbox_keys(self) -> list[str]:
+        k = self.keys
+        return [k.outbox_data, k.outbox_queue, k.outbox_leased, k.outbox_dead]
+
+    async def enqueue(self, alerts: list[Alert]) -> None:
+        if not alerts:
+            return
+        now = _ms(time.time()) - 1
+
+        async def write() -> None:
+            async with self._client.pipeline(transaction=True) as pipe:
+                for index, alert in enumerate(alerts):
+                    pipe.hset(self.keys.outbox_data, alert.id, codec.entry_to_json(alert))
+                    pipe.zrem(self.keys.outbox_dead, alert.id)
+                    pipe.zrem(self.keys.outbox_leased, alert.id)
+                    pipe.zadd(self.keys.outbox_queue, {alert.id: now + index / 1_000_000})
+                await pipe.execute()
+
+        await self._do(write)
+
+    async def lease(self, limit: int, lease_seconds: float) -> list[OutboxEntry]:
+        now = time.time()
+        keys = self._outbox_keys[:3]
+        args = [_ms(now), limit, _ms(now + lease_seconds)]
+        flat = await self._do(lambda: cast(Awaitable[list[str]], self._lease(keys, args)))
+        return [
+            codec.entry_from_json(flat[i + 1], "sending", _from_ms(float(flat[i + 2])))
+            for i in range(0, len(flat), 3)
+        ]
+
+    async def _entry(self, alert_id: str) -> OutboxEntry | None:
+        raw = await self._do(lambda: self._client.hget(self.keys.outbox_data, alert_id))
+        return None if raw is None else codec.entry_from_json(raw, "?", None)
+
+    async def ack(self, alert_id: str, receipt: str | None = None) -> None:
+        entry = await self._entry(alert_id)
+        if entry is None:
+            return
+        record = SentRecord(
+            alert_id=alert_id,
+            sink_id=entry.alert.destination.sink_id,
+            target=entry.alert.destination.target,
+            title=entry.alert.item.title,
+            sent_at=datetime.now(UTC),
+            receipt=receipt,
+        )
+        keys = [*self._outbox_keys, self.keys.receipt(alert_id), self.keys.outbox_sent]
+        args = [alert_id, codec.sent_to_json(record), receipt or "", self.ttls.receipt, SENT_KEEP]
+        await self._do(lambda: cast(Awaitable[int], self._ack(keys, args)))
+
+    async def _move_entry(self, alert_id: str, target: str, score: float, error: str) -> None:
+        entry = await self._entry(alert_id)
+        if entry is None:
+            return
+        raw = codec.entry_to_json(entry.alert, entry.attempts + 1, error)
+        args = [alert_id, raw, target, _ms(score)]
+        await self._do(lambda: cast(Awaitable[int], self._move(self._outbox_keys, args)))
+
+    async def retry(self, alert_id: str, due: datetime, error: str) -> None:
+        await self._move_entry(alert_id, "queue", due.timestamp(), error)
+
+    async def dead(self, alert_id: str, reason: str) -> None:
+        await self._move_entry(alert_id, "dead", time.time(), reason)
+
+    async def outbox_stats(self) -> OutboxStats:
+        async def count() -> OutboxStats:
+            async with self._client.pipeline(transaction=False) as pipe:
+                pipe.zcard(self.keys.outbox_queue)
+                pipe.zcard(self.keys.outbox_leased)
+                pipe.zcard(self.keys.outbox_dead)
+                queued, sending, dead = await pipe.execute()
+            return OutboxStats(queued=int(queued), sending=int(sending), dead=int(dead))
+
+        return await self._do(count)
+
+    async def next_due(self) -> datetime | None:
+        async def first() -> datetime | None:
+            async with self._client.pipeline(transaction=False) as pipe:
+                pipe.zrange(self.keys.outbox_queue, 0, 0, withscores=True)
+                pipe.zrange(self.keys.outbox_leased, 0, 0, withscores=True)
+                queued, leased = await pipe.execute()
+            scores = [float(s) for _, s in (*queued, *leased)]
+            return _from_ms(min(scores)) if scores else None
+
+        return await self._do(first)
+
+    async def list_dead(self, limit: int = 100) -> list[OutboxEntry]:
+        async def read() -> list[OutboxEntry]:
+            pairs = await self._client.zrevrange(
+                self.keys.outbox_dead, 0, limit - 1, withscores=True
+            )
+            if not pairs:
+                return []
+            raws = await self._client.hmget(self.keys.outbox_data, [p[0] for p in pairs])
+            return [
+                codec.entry_from_json(raw, "dead", _from_ms(score))
+                for (_, score), raw in zip(pairs, raws, strict=True)
+                if raw is not None
+            ]
+
+        return await self._do(read)
+
+    async def requeue_dead(self, alert_ids: list[str] | None) -> int:
+        async def move() -> int:
+            ids = alert_ids
+            if ids is None:
+                ids = list(await self._client.zrange(self.keys.outbox_dead, 0, -1))
+            now = _ms(time.time())
+            moved = 0
+            for alert_id in ids:
+                if await self._client.zrem(self.keys.outbox_dead, alert_id):
+                    await self._client.zadd(self.keys.outbox_queue, {alert_id: now})
+                    moved += 1
+            return moved
+
+        return await self._do(move)
+
+    async def recent_sent(self, limit: int = 20) -> list[SentRecord]:
+        raws = await self._do(
+            lambda: cast(Awaitable[list[str]], self._client.lrange(self.keys.outbox_sent, 0, limit - 1))
+        )
+        return [codec.sent_from_json(r) for r in raws]
+
+    async def receipt(self, alert_id: str) -> str | None:
+        return await self._do(lambda: self._client.get(self.keys.receipt(alert_id)))
+
+    # liveness and small state ----------------------------------------------------------
+
+    async def heartbeat(self, instance: str, ttl_seconds: float) -> None:
+        now = datetime.now(UTC).isoformat()
+        name = self.keys.heartbeat(instance)
+        await self._do(lambda: self._client.set(name, now, px=_ms(ttl_seconds)))
+
+    async def last_heartbeat(self) -> datetime | None:
+        async def read() -> datetime | None:
+            names = [k async for k in self._client.scan_iter(self.keys.heartbeat_prefix + "*")]
+            if not names:
+                return None
+            beats = [datetime.fromisoformat(v) for v in await self._client.mget(names) if v]
+            return max(beats) if beats else None
+
+        return await self._do(read)
+
+    async def kv_get(self, name: str) -> str | None:
+        return await self._do(lambda: self._client.get(self.keys.kv(name)))
+
+    async def kv_set(self, name: str, value: str, ttl_seconds: float | None = None) -> None:
+        px = None if ttl_seconds is None else _ms(ttl_seconds)
+        await self._do(lambda: self._client.set(self.keys.kv(name), value, px=px))
+
+    async def kv_set_nx(self, name: str, value: str, ttl_seconds: float) -> bool:
+        result = await self._do(
+            lambda: self._client.set(self.keys.kv(name), value, px=_ms(ttl_seconds), nx=True)
+        )
+        return bool(result)
+
+    async def kv_delete(self, name: str) -> None:
+        await self._do(lambda: self._client.delete(self.keys.kv(name)))
