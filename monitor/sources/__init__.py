@@ -1,1 +1,57 @@
+"""Sources: a registry from the config's `type` to the class that polls it."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from monitor.sources.base import FetchResult, Source
+from monitor.sources.http import HttpLimits
+
+__all__ = ["FetchResult", "Source", "SourceContext", "build_source", "register"]
+
+
+@dataclass(frozen=True)
+class SourceContext:
+    """The shared clients and settings every source may need (injected, never global)."""
+
+    http: httpx.AsyncClient
+    limits: HttpLimits
+    base_dir: Path
+    telegram_web_base: str = "https://t.me"
+    telegram_bot: Any = None  # the bot-update hub, for telegram_bot sources
+
+
+Builder = Callable[[Any, SourceContext], Source]
+_REGISTRY: dict[str, Builder] = {}
+
+
+def register(kind: str) -> Callable[[Builder], Builder]:
+    def add(builder: Builder) -> Builder:
+        _REGISTRY[kind] = builder
+        return builder
+
+    return add
+
+
+def build_source(config: Any, context: SourceContext) -> Source:
+    _load_builtins()
+    try:
+        builder = _REGISTRY[config.type]
+    except KeyError:
+        raise ValueError(f"no source type {config.type!r}") from None
+    return builder(config, context)
+
+
+def _load_builtins() -> None:
+    if "rss" in _REGISTRY:
+        return
+    from monitor.sources.rss import RssSource
+
+    @register("rss")
+    def _rss(config: Any, ctx: SourceContext) -> Source:
+        return RssSource(config, client=ctx.http, limits=ctx.limits, base_dir=ctx.base_dir)

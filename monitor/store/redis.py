@@ -88,6 +88,20 @@ else redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1]) end
 return 1
 """
 
+# KEYS: queue, leased. ARGV: due ms, ids...: back to the queue, only if still leased
+_RELEASE = """
+for i = 2, #ARGV do
+  if redis.call('ZREM', KEYS[2], ARGV[i]) == 1 then redis.call('ZADD', KEYS[1], ARGV[1], ARGV[i]) end
+end
+return 1
+"""
+
+# KEYS: leased. ARGV: until ms, ids...: extend leases still held
+_TOUCH = """
+for i = 2, #ARGV do redis.call('ZADD', KEYS[1], 'XX', ARGV[1], ARGV[i]) end
+return 1
+"""
+
 
 def _ms(value: float) -> int:
     return int(value * 1000)
@@ -120,6 +134,8 @@ class RedisStore:
         self._lease = self._client.register_script(_LEASE)
         self._ack = self._client.register_script(_ACK)
         self._move = self._client.register_script(_MOVE)
+        self._release = self._client.register_script(_RELEASE)
+        self._touch = self._client.register_script(_TOUCH)
 
     def __repr__(self) -> str:
         return "RedisStore(<redacted url>)"
@@ -251,6 +267,18 @@ class RedisStore:
 
     async def retry(self, alert_id: str, due: datetime, error: str) -> None:
         await self._move_entry(alert_id, "queue", due.timestamp(), error)
+
+    async def release(self, alert_ids: list[str], due: datetime) -> None:
+        if alert_ids:
+            args = [_ms(due.timestamp()), *alert_ids]
+            keys = [self.keys.outbox_queue, self.keys.outbox_leased]
+            await self._do(lambda: cast(Awaitable[int], self._release(keys, args)))
+
+    async def touch(self, alert_ids: list[str], lease_seconds: float) -> None:
+        if alert_ids:
+            args = [_ms(time.time() + lease_seconds), *alert_ids]
+            keys = [self.keys.outbox_leased]
+            await self._do(lambda: cast(Awaitable[int], self._touch(keys, args)))
 
     async def dead(self, alert_id: str, reason: str) -> None:
         await self._move_entry(alert_id, "dead", time.time(), reason)

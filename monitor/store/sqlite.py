@@ -295,6 +295,31 @@ class SqliteStore:
     async def retry(self, alert_id: str, due: datetime, error: str) -> None:
         await self._run(self._update_entry(alert_id, "queued", due.timestamp(), error, None))
 
+    async def release(self, alert_ids: list[str], due: datetime) -> None:
+        rows = [(due.timestamp(), alert_id) for alert_id in alert_ids]
+        await self._run(
+            lambda db: self._tx(
+                db,
+                lambda d: d.executemany(
+                    "UPDATE outbox SET state='queued', due=?, lease_until=NULL "
+                    "WHERE id=? AND state='sending'",
+                    rows,
+                ),
+            )
+        )
+
+    async def touch(self, alert_ids: list[str], lease_seconds: float) -> None:
+        until = time.time() + lease_seconds
+        rows = [(until, alert_id) for alert_id in alert_ids]
+        await self._run(
+            lambda db: self._tx(
+                db,
+                lambda d: d.executemany(
+                    "UPDATE outbox SET lease_until=? WHERE id=? AND state='sending'", rows
+                ),
+            )
+        )
+
     async def dead(self, alert_id: str, reason: str) -> None:
         now = time.time()
         await self._run(self._update_entry(alert_id, "dead", now, reason, now))

@@ -156,3 +156,14 @@ async def test_redis_commit_is_one_round_trip(redis_url: str, namespace: str) ->
     finally:
         raw.close()
         await store.close()
+
+
+async def test_release_and_touch(store: Store) -> None:
+    await store.commit(Batch(Cursor("feed-a"), alerts=[factories.alert(1), factories.alert(2)]))
+    e1, e2 = await store.lease(limit=2, lease_seconds=0.2)
+    await store.release([e1.alert.id], utcnow())  # not attempted: attempts stay 0
+    await store.touch([e2.alert.id], lease_seconds=60)  # still held by its sender
+    await asyncio.sleep(0.3)
+    got = await store.lease(limit=5, lease_seconds=60)
+    assert [e.alert.id for e in got] == [e1.alert.id]
+    assert got[0].attempts == 0
