@@ -13,10 +13,42 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsp
 
 _TRACKING_PREFIXES = ("utm_", "mc_", "pk_", "hsa_", "_hs", "vero_", "oly_", "ga_")
 _TRACKING = {
-    "fbclid", "gclid", "gclsrc", "dclid", "msclkid", "yclid", "twclid", "igshid", "mibextid",
-    "ref", "ref_src", "ref_url", "referrer", "source", "src", "cmpid", "campaign", "at_medium",
-    "at_campaign", "ocid", "ncid", "sr_share", "share", "smid", "s_cid", "xtor", "__twitter_impression",
-    "amp", "outputtype", "output", "_ga", "_gl", "spm", "wt.mc_id", "cid", "feature",
+    "fbclid",
+    "gclid",
+    "gclsrc",
+    "dclid",
+    "msclkid",
+    "yclid",
+    "twclid",
+    "igshid",
+    "mibextid",
+    "ref",
+    "ref_src",
+    "ref_url",
+    "referrer",
+    "source",
+    "src",
+    "cmpid",
+    "campaign",
+    "at_medium",
+    "at_campaign",
+    "ocid",
+    "ncid",
+    "sr_share",
+    "share",
+    "smid",
+    "s_cid",
+    "xtor",
+    "__twitter_impression",
+    "amp",
+    "outputtype",
+    "output",
+    "_ga",
+    "_gl",
+    "spm",
+    "wt.mc_id",
+    "cid",
+    "feature",
 }
 _AMP_PATH = re.compile(r"(/amp)(?=/|$)|(\.amp)(?=\.html?$|$)", re.IGNORECASE)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -55,9 +87,7 @@ def canonical_url(url: str) -> str | None:
     if len(path) > 1:
         path = path.rstrip("/")
     query = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not _is_tracking(k)
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)
     ]
     # scheme folded to https: the same page is often linked both ways
     return urlunsplit(("https", host, path, urlencode(sorted(query)), ""))

@@ -59,8 +59,8 @@ def decode_body(body: bytes, content_type: str) -> tuple[str, str]:
         if body.startswith(bom):
             return body.decode(name, errors="replace"), name
     if b"\x00" in body[:4]:  # UTF-16/32 without BOM: let the label decide, else utf-16
-        label = header_charset(content_type) or "utf-16"
-        return body.decode(label, errors="replace"), label
+        wide = header_charset(content_type) or "utf-16"
+        return body.decode(wide, errors="replace"), wide
     try:
         return body.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:

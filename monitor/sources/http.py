@@ -86,7 +86,9 @@ async def fetch(
         async with asyncio.timeout(limits.total_timeout):
             return await _fetch(client, url, headers, where, limits)
     except TimeoutError as exc:
-        raise FetchError(f"no complete answer within {limits.total_timeout:g} s", where=where) from exc
+        raise FetchError(
+            f"no complete answer within {limits.total_timeout:g} s", where=where
+        ) from exc
     except httpx.TooManyRedirects as exc:
         raise FetchError("too many redirects", where=where) from exc
     except httpx.TimeoutException as exc:

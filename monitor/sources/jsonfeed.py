@@ -37,7 +37,10 @@ def parse_json_feed(body: bytes, source_id: str, tags: tuple[str, ...]) -> Fetch
 
 
 def _item(
-    raw: dict[str, Any], source_id: str, tags: tuple[str, ...], feed_title: str | None,
+    raw: dict[str, Any],
+    source_id: str,
+    tags: tuple[str, ...],
+    feed_title: str | None,
     fetched: datetime,
 ) -> Item | None:
     title = tidy(str(raw.get("title") or ""))

@@ -21,8 +21,8 @@ from monitor.model import Item, utcnow
 from monitor.sources import charset
 from monitor.sources.base import FetchResult
 from monitor.sources.htmltext import html_to_text, tidy
-from monitor.sources.jsonfeed import parse_json_feed
 from monitor.sources.http import HttpLimits, fetch
+from monitor.sources.jsonfeed import parse_json_feed
 from monitor.store.base import Cursor
 
 _THREAD_PARSE_BYTES = 512 * 1024  # parse big bodies off the event loop
@@ -93,7 +93,9 @@ class RssSource:
                 raise FeedTooLarge(f"file of {size} bytes over the cap", where=self.id)
             return self.path.read_bytes()
         except OSError as exc:
-            raise SourceUnavailable(f"cannot read {self.path}: {exc.strerror}", where=self.id) from exc
+            raise SourceUnavailable(
+                f"cannot read {self.path}: {exc.strerror}", where=self.id
+            ) from exc
 
 
 def local_path(url: str, base_dir: Path) -> Path | None:
@@ -112,7 +114,9 @@ def _is_json(body: bytes, content_type: str) -> bool:
     return body.lstrip()[:1] == b"{"
 
 
-def parse_feed(body: bytes, content_type: str, source_id: str, tags: tuple[str, ...]) -> FetchResult:
+def parse_feed(
+    body: bytes, content_type: str, source_id: str, tags: tuple[str, ...]
+) -> FetchResult:
     """Parse a feed body into items. Raises FeedParseError when nothing feed-like is in it."""
     notes: list[str] = []
     if _is_json(body, content_type):
@@ -126,7 +130,9 @@ def parse_feed(body: bytes, content_type: str, source_id: str, tags: tuple[str, 
             body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
         )
     except Exception as exc:  # feedparser can raise from deep inside its SAX/sgml parsers
-        raise FeedParseError(f"parser failed: {type(exc).__name__}: {exc}", where=source_id) from exc
+        raise FeedParseError(
+            f"parser failed: {type(exc).__name__}: {exc}", where=source_id
+        ) from exc
     feed = parsed.get("feed", {})
     entries = parsed.get("entries", [])
     if parsed.get("bozo") and not entries and not feed.get("title"):

@@ -56,4 +56,6 @@ def open_store(
         from monitor.store.redis import RedisStore
 
         return RedisStore(url, namespace=namespace, ttls=ttls)
-    raise ValueError(f"unknown store URL scheme: {url.split(':', 1)[0]!r} (use redis:// or sqlite:)")
+    raise ValueError(
+        f"unknown store URL scheme: {url.split(':', 1)[0]!r} (use redis:// or sqlite:)"
+    )

@@ -22,6 +22,7 @@ from monitor.store.base import Batch, Cursor, OutboxEntry, OutboxStats, SentReco
 from monitor.store.keys import SENT_KEEP, Keys, Ttls
 
 T = TypeVar("T")
+Arg = str | int | float
 
 # KEYS: outbox data, outbox queue, n claim keys, m seen keys, cursor key
 # ARGV: n, m, claim ttl, seen ttl, due ms, cursor json, n x (id, entry), m x version
@@ -88,10 +89,12 @@ else redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1]) end
 return 1
 """
 
-# KEYS: queue, leased. ARGV: due ms, ids...: back to the queue, only if still leased
+# KEYS: queue, leased. ARGV: due ms, ids...: back to the queue in order, only if still leased
 _RELEASE = """
 for i = 2, #ARGV do
-  if redis.call('ZREM', KEYS[2], ARGV[i]) == 1 then redis.call('ZADD', KEYS[1], ARGV[1], ARGV[i]) end
+  if redis.call('ZREM', KEYS[2], ARGV[i]) == 1 then
+    redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + (i - 1) / 1000000, ARGV[i])
+  end
 end
 return 1
 """
@@ -123,7 +126,9 @@ class RedisStore:
         self.url = url
         self.keys = Keys(namespace)
         self.ttls = ttls or Ttls()
-        self._client: aioredis.Redis = aioredis.Redis.from_url(
+        # Any: redis-py types every reply as bytes | str whatever decode_responses says; with
+        # decode_responses=True they are str, and this module is the only one that reads them.
+        self._client: Any = aioredis.Redis.from_url(
             url,
             decode_responses=True,
             socket_timeout=timeout,
@@ -190,7 +195,7 @@ class RedisStore:
         keys += [self.keys.claim(a.id) for a in batch.alerts]
         keys += [self.keys.seen(batch.cursor.source_id, m.identity) for m in batch.seen]
         keys.append(self.keys.cursor(batch.cursor.source_id))
-        args: list[Any] = [
+        args: list[Arg] = [
             len(batch.alerts),
             len(batch.seen),
             self.ttls.claim,
@@ -230,7 +235,7 @@ class RedisStore:
     async def lease(self, limit: int, lease_seconds: float) -> list[OutboxEntry]:
         now = time.time()
         keys = self._outbox_keys[:3]
-        args = [_ms(now), limit, _ms(now + lease_seconds)]
+        args: list[Arg] = [_ms(now), limit, _ms(now + lease_seconds)]
         flat = await self._do(lambda: cast(Awaitable[list[str]], self._lease(keys, args)))
         return [
             codec.entry_from_json(flat[i + 1], "sending", _from_ms(float(flat[i + 2])))
@@ -254,7 +259,13 @@ class RedisStore:
             receipt=receipt,
         )
         keys = [*self._outbox_keys, self.keys.receipt(alert_id), self.keys.outbox_sent]
-        args = [alert_id, codec.sent_to_json(record), receipt or "", self.ttls.receipt, SENT_KEEP]
+        args: list[Arg] = [
+            alert_id,
+            codec.sent_to_json(record),
+            receipt or "",
+            self.ttls.receipt,
+            SENT_KEEP,
+        ]
         await self._do(lambda: cast(Awaitable[int], self._ack(keys, args)))
 
     async def _move_entry(self, alert_id: str, target: str, score: float, error: str) -> None:
@@ -262,7 +273,7 @@ class RedisStore:
         if entry is None:
             return
         raw = codec.entry_to_json(entry.alert, entry.attempts + 1, error)
-        args = [alert_id, raw, target, _ms(score)]
+        args: list[Arg] = [alert_id, raw, target, _ms(score)]
         await self._do(lambda: cast(Awaitable[int], self._move(self._outbox_keys, args)))
 
     async def retry(self, alert_id: str, due: datetime, error: str) -> None:
@@ -270,13 +281,13 @@ class RedisStore:
 
     async def release(self, alert_ids: list[str], due: datetime) -> None:
         if alert_ids:
-            args = [_ms(due.timestamp()), *alert_ids]
+            args: list[Arg] = [_ms(due.timestamp()), *alert_ids]
             keys = [self.keys.outbox_queue, self.keys.outbox_leased]
             await self._do(lambda: cast(Awaitable[int], self._release(keys, args)))
 
     async def touch(self, alert_ids: list[str], lease_seconds: float) -> None:
         if alert_ids:
-            args = [_ms(time.time() + lease_seconds), *alert_ids]
+            args: list[Arg] = [_ms(time.time() + lease_seconds), *alert_ids]
             keys = [self.keys.outbox_leased]
             await self._do(lambda: cast(Awaitable[int], self._touch(keys, args)))
 
@@ -338,7 +349,9 @@ class RedisStore:
 
     async def recent_sent(self, limit: int = 20) -> list[SentRecord]:
         raws = await self._do(
-            lambda: cast(Awaitable[list[str]], self._client.lrange(self.keys.outbox_sent, 0, limit - 1))
+            lambda: cast(
+                Awaitable[list[str]], self._client.lrange(self.keys.outbox_sent, 0, limit - 1)
+            )
         )
         return [codec.sent_from_json(r) for r in raws]
 

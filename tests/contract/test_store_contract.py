@@ -17,8 +17,14 @@ async def test_cursor_round_trip(store: Store) -> None:
     assert await store.get_cursor("feed-a") is None
     now = utcnow()
     cursor = Cursor(
-        "feed-a", etag='"abc"', last_modified="Mon", body_hash="h", last_poll=now,
-        error_count=2, last_error="boom", not_before=now + timedelta(seconds=30),
+        "feed-a",
+        etag='"abc"',
+        last_modified="Mon",
+        body_hash="h",
+        last_poll=now,
+        error_count=2,
+        last_error="boom",
+        not_before=now + timedelta(seconds=30),
         state={"last_id": 41, "missing": [3, 4]},
     )
     await store.save_cursor(cursor)
