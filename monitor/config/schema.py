@@ -81,6 +81,7 @@ class HttpConfig(Strict):
 class Defaults(Strict):
     interval: PositiveSeconds = 300.0
     jitter: Seconds = 15.0
+    max_age: PositiveSeconds | None = None  # items published longer ago: marked seen, no alert
 
 
 class LogConfig(Strict):
