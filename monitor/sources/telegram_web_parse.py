@@ -211,12 +211,23 @@ def _text_blocks(card: Node) -> list[Node]:
 
 # --- text ---------------------------------------------------------------------------------
 
-_SKIP_TAGS = frozenset({"script", "style", "svg", "template", "noscript", "head"})
+_SKIP_TAGS = frozenset({"script", "style", "svg", "template", "noscript", "head", "-comment"})
+_BLOCK_TAGS = frozenset({"div", "p"})
+# Never post text, even when broken markup leaves them inside the text block.
+_NOT_TEXT = frozenset(
+    {
+        "tgme_widget_message_meta",
+        "tgme_widget_message_footer",
+        "tgme_widget_message_reply",
+        "tgme_widget_message_link_preview",
+        "tgme_widget_message_reactions",
+    }
+)
 
 
 def _block_text(block: Node) -> str:
     parts: list[str] = []
-    stack: list[tuple[Node, bool]] = [(child, False) for child in _children(block)][::-1]
+    stack: list[tuple[Node, bool]] = [(child, False) for child in reversed(_children(block))]
     while stack:
         node, in_pre = stack.pop()
         tag = node.tag
@@ -225,7 +236,9 @@ def _block_text(block: Node) -> str:
             parts.append(raw if in_pre else _SPACES.sub(" ", raw))
         elif tag == "br":
             parts.append("\n")
-        elif tag not in _SKIP_TAGS and tag != "-comment":
+        elif tag not in _SKIP_TAGS and not _NOT_TEXT.intersection(_classes(node).split()):
+            if tag in _BLOCK_TAGS and parts and not parts[-1].endswith("\n"):
+                parts.append("\n")  # a block inside the text starts a line
             inner = in_pre or tag == "pre"
             stack.extend((child, inner) for child in reversed(_children(node)))
     return _tidy("".join(parts))
@@ -244,6 +257,8 @@ def _links(blocks: list[Node]) -> tuple[str, ...]:
     found: dict[str, None] = {}
     for block in blocks:
         for anchor in block.css("a[href]"):
+            if _inside(anchor, block, _NOT_TEXT):
+                continue
             href = (anchor.attributes.get("href") or "").strip()
             if "onclick" in anchor.attributes:
                 href = href.replace("&amp;", "&")

@@ -54,6 +54,7 @@ class Card:
     preview: tuple[str, str, str, str] | None = None  # (url, site, title, description)
     service: bool = False
     reactions: tuple[tuple[str, str], ...] = ()
+    album_ids: tuple[int, ...] = ()  # ids of the album's media when not id, id+1, ...
 
 
 @dataclass(frozen=True)
@@ -129,8 +130,10 @@ def _data_view(card: Card) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _post_url(card: Card, offset: int = 0) -> str:
-    return f"https://t.me/{card.channel}/{card.id + offset}"
+def _post_url(card: Card, index: int = 0) -> str:
+    ids = card.album_ids or range(card.id, card.id + len(card.media))
+    post_id = ids[index] if index < len(ids) else card.id + index
+    return f"https://t.me/{card.channel}/{post_id}"
 
 
 def _bg(url: str) -> str:
