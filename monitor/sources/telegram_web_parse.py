@@ -184,11 +184,11 @@ def _first_text(card: Node, selector: str) -> str | None:
     return None if node is None else str(node.text(deep=True))
 
 
-def _inside(node: Node, stop: Node, classes: frozenset[str]) -> bool:
-    """True when an ancestor of `node` below `stop` carries one of `classes`."""
+def _inside(node: Node, classes: frozenset[str]) -> bool:
+    """True when an ancestor of `node`, up to its card (`data-post`), has one of `classes`."""
     parent = node.parent
-    while parent is not None and parent.mem_id != stop.mem_id:
-        if classes.intersection((parent.attributes.get("class") or "").split()):
+    while parent is not None and "data-post" not in parent.attributes:
+        if classes.intersection(_classes(parent).split()):
             return True
         parent = parent.parent
     return False
@@ -206,7 +206,7 @@ _NOT_POST_TEXT = frozenset(
 
 def _text_blocks(card: Node) -> list[Node]:
     blocks = card.css(".tgme_widget_message_text")
-    return [b for b in blocks if not _inside(b, card, _NOT_POST_TEXT)]
+    return [b for b in blocks if not _inside(b, _NOT_POST_TEXT)]
 
 
 # --- text ---------------------------------------------------------------------------------
@@ -236,6 +236,8 @@ def _block_text(block: Node) -> str:
             parts.append(raw if in_pre else _SPACES.sub(" ", raw))
         elif tag == "br":
             parts.append("\n")
+        elif tag == "i" and _is_bare_emoji(node):
+            parts.append(_emoji_from_style(node))
         elif tag not in _SKIP_TAGS and not _NOT_TEXT.intersection(_classes(node).split()):
             if tag in _BLOCK_TAGS and parts and not parts[-1].endswith("\n"):
                 parts.append("\n")  # a block inside the text starts a line
@@ -244,12 +246,25 @@ def _block_text(block: Node) -> str:
     return _tidy("".join(parts))
 
 
+_EMOJI_URL = re.compile(r"/emoji/\d+/(?P<hex>(?:[0-9A-Fa-f]{2}){1,32})\.png")
+
+
+def _is_bare_emoji(node: Node) -> bool:
+    """An emoji drawn only as a background image, without its character inside."""
+    return "emoji" in _classes(node).split() and not (node.text(deep=True) or "").strip()
+
+
+def _emoji_from_style(node: Node) -> str:
+    match = _EMOJI_URL.search(str(node.attributes.get("style") or ""))
+    return bytes.fromhex(match["hex"]).decode("utf-8", errors="ignore") if match else ""
+
+
 def _children(node: Node) -> list[Node]:
     return list(node.iter(include_text=True))
 
 
 def _tidy(text: str) -> str:
-    lines = (line.replace("\xa0", " ").strip(" \t") for line in text.split("\n"))
+    lines = (line.strip(" \t") for line in text.split("\n"))
     return "\n".join(lines).strip()
 
 
@@ -257,7 +272,7 @@ def _links(blocks: list[Node]) -> tuple[str, ...]:
     found: dict[str, None] = {}
     for block in blocks:
         for anchor in block.css("a[href]"):
-            if _inside(anchor, block, _NOT_TEXT):
+            if _inside(anchor, _NOT_TEXT):
                 continue
             href = (anchor.attributes.get("href") or "").strip()
             if "onclick" in anchor.attributes:
@@ -319,7 +334,7 @@ _MEDIA_SELECTORS: tuple[tuple[str, str], ...] = (
 def _media(card: Node) -> tuple[str, ...]:
     kinds: dict[str, None] = {}
     for kind, selector in _MEDIA_SELECTORS:
-        nodes = [n for n in card.css(selector) if not _inside(n, card, _NOT_MEDIA)]
+        nodes = [n for n in card.css(selector) if not _inside(n, _NOT_MEDIA)]
         for name in (_refine(kind, node) for node in nodes):
             kinds.setdefault(name, None)
     if not kinds and card.css_first(".message_media_not_supported") is not None:

@@ -214,6 +214,7 @@ POSTS = [
     ("channel_odd.html", 81, "date", datetime(2025, 3, 14, 9, 30, tzinfo=UTC)),
     ("channel_odd.html", 85, "forwarded_from", "قناة مجهولة"),
     ("channel_odd.html", 85, "views", None),
+    ("channel_odd.html", 85, "text", "منقول بلا رابط ⚠"),  # emoji drawn without its character
 ]
 
 
