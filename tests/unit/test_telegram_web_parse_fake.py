@@ -236,3 +236,25 @@ def test_garbled_pages_never_raise(name: str, edits: list[tuple[str, float, str]
 @settings(max_examples=150, deadline=None)
 def test_arbitrary_input_never_raises(data: bytes | str) -> None:
     assert isinstance(parse_channel_page(data, CH), ChannelPage)
+
+
+async def test_the_fake_serves_an_async_client(srv: FakeTelegramWeb) -> None:
+    srv.post(CH, "خبر")
+    async with httpx.AsyncClient(base_url=srv.base_url, follow_redirects=True) as client:
+        pages = [await client.get(f"/s/{CH}"), await client.get("/s/nobody_here")]
+    results = [parse_channel_page(p.content, CH) for p in pages]
+    assert [r.has_history for r in results] == [True, False]
+
+
+def test_without_redirects_the_landing_page_is_served_in_place() -> None:
+    with FakeTelegramWeb(redirect_missing=False) as fake:
+        response = httpx.get(f"{fake.base_url}/s/nobody_here")
+    assert response.status_code == 200
+    assert not parse_channel_page(response.content, "nobody_here").has_history
+
+
+def test_after_pages_go_forward(srv: FakeTelegramWeb) -> None:
+    for i in range(30):
+        srv.post(CH, f"خبر {i}")
+    result = fetch(srv, f"/s/{CH}?after=5")
+    assert [p.id for p in result.posts] == list(range(6, 26))
