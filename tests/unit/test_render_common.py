@@ -120,8 +120,11 @@ def test_safe_url_never_returns_markup_breakers(url: str) -> None:
     [
         (datetime(2026, 11, 30, 14, 5, 59, tzinfo=UTC), "UTC", "2026-11-30 14:05 UTC"),
         (datetime(2026, 11, 30, 14, 5), "UTC", "2026-11-30 14:05 UTC"),  # naive is UTC
-        (datetime(2026, 11, 30, 17, 5, tzinfo=timezone(timedelta(hours=3))), "UTC",
-         "2026-11-30 14:05 UTC"),
+        (
+            datetime(2026, 11, 30, 17, 5, tzinfo=timezone(timedelta(hours=3))),
+            "UTC",
+            "2026-11-30 14:05 UTC",
+        ),
         (datetime(2026, 11, 30, 14, 5, tzinfo=UTC), "Asia/Baghdad", "2026-11-30 17:05 +03"),
     ],
 )
@@ -230,8 +233,10 @@ def test_snippet_zero_max_keeps_whole_text() -> None:
         ("عدد 1,200 جندي", f"عدد {FSI}1,200{PDI} جندي"),
         ("نسبة 3.5% فقط", f"نسبة {FSI}3.5%{PDI} فقط"),
         ("قاعدة Ain al-Asad الجوية", f"قاعدة {FSI}Ain al-Asad{PDI} الجوية"),
-        ("الرابط https://example.com/a?b=1&c=2 هنا",
-         f"الرابط {FSI}https://example.com/a?b=1&c=2{PDI} هنا"),
+        (
+            "الرابط https://example.com/a?b=1&c=2 هنا",
+            f"الرابط {FSI}https://example.com/a?b=1&c=2{PDI} هنا",
+        ),
         ("طائرة F-16 عند 12:30.", f"طائرة {FSI}F-16{PDI} عند {FSI}12:30{PDI}."),
         ("هاتف 770 123 456 للطوارئ", f"هاتف {FSI}770 123 456{PDI} للطوارئ"),
         ("رقم ١٢٣ عربي", "رقم ١٢٣ عربي"),  # Arabic-Indic digits already display in order
