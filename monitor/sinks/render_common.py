@@ -335,13 +335,15 @@ def _next_stack(stack: tuple[Atom, ...], atom: Atom) -> tuple[Atom, ...]:
 
 
 def _break_classes(atoms: Sequence[Atom]) -> dict[int, int]:
-    """Cut positions after a whitespace run that precedes more text, with their class."""
+    """Cut positions after a whitespace run that precedes more text, with their class; none
+    inside an FSI ... PDI isolate (a phone number or a Latin name stays in one part)."""
     breaks: dict[int, int] = {}
-    newlines, run_end, before = 0, -1, ("", "")
+    newlines, run_end, before, depth = 0, -1, ("", ""), 0
     for index, atom in enumerate(atoms):
         if atom.kind != "text":
             continue
-        if atom.char.isspace():
+        depth = max(0, depth + {FSI: 1, PDI: -1}.get(atom.char, 0))
+        if atom.char.isspace() and depth == 0:
             newlines += atom.char.count("\n")
             run_end = index + 1
             continue

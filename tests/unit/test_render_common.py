@@ -321,3 +321,10 @@ def test_split_atoms_rejects_an_atom_that_cannot_fit() -> None:
 def test_split_atoms_closes_and_reopens_tags() -> None:
     atoms = [Atom("<b>", "open", close="</b>"), *_atoms("aaaa bbbb cccc"), Atom("</b>", "close")]
     assert split_atoms(atoms, 12) == ["<b>aaaa </b>", "<b>bbbb </b>", "<b>cccc</b>"]
+
+
+def test_split_atoms_keeps_isolated_runs_together() -> None:
+    text = isolate_runs("اتصلوا على الرقم 770 123 456 789 الآن")
+    parts = split_atoms(_atoms(text), 28)
+    assert "".join(parts) == text
+    assert any(f"{FSI}770 123 456 789{PDI}" in p for p in parts)
