@@ -61,8 +61,15 @@ class SlackMessage:
     text: str
     blocks: list[dict[str, Any]]
 
-    def payload(self) -> dict[str, Any]:
-        return {"text": self.text, "blocks": self.blocks}
+    def payload(self, unfurl: bool = False) -> dict[str, Any]:
+        """The JSON body for an incoming webhook or chat.postMessage/chat.update (add
+        `channel`, `ts` or `thread_ts` there). Never add `link_names` or `parse=full`."""
+        return {
+            "text": self.text,
+            "blocks": self.blocks,
+            "unfurl_links": unfurl,
+            "unfurl_media": unfurl,
+        }
 
 
 def escape_mrkdwn(text: str) -> str:

@@ -256,7 +256,8 @@ def render_update_reply(alert: Alert, options: TelegramOptions = _DEFAULT) -> Te
     """A short threaded reply listing the other sources; always a single message."""
     mentions = alert.also
     head = f"➕ <b>Also reported by</b> ({len(mentions)})"
-    lines = [head] if mentions else [f"{head}: {_plain(alert.item.title, 200)}"]
+    story = _plain(alert.item.title or alert.item.text, 200)
+    lines = [head] if mentions or not story else [f"{head}: {story}"]
     size = utf16_len(head)
     for index, mention in enumerate(mentions):
         line = _mention_line(mention)

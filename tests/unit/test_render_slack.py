@@ -211,7 +211,12 @@ def test_alert_layout() -> None:
         ],
     }
     assert message.text == "🟠 high: Rule strike-on-bases — هجوم صواريخ"
-    assert message.payload() == {"text": message.text, "blocks": message.blocks}
+    assert message.payload() == {
+        "text": message.text,
+        "blocks": message.blocks,
+        "unfurl_links": False,
+        "unfurl_media": False,
+    }
 
 
 def test_bold_inside_a_word_and_feed_asterisks() -> None:

@@ -433,3 +433,8 @@ def test_update_reply_stays_one_message_with_many_mentions() -> None:
     messages = render_update(make_alert(also=also))
     for message in messages:
         assert_valid(message.html)
+
+
+def test_update_reply_without_mentions_names_the_story() -> None:
+    reply = render_update_reply(make_alert(title="", text="نص الخبر"))
+    assert reply.html == "➕ <b>Also reported by</b> (0): نص الخبر"
