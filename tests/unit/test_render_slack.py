@@ -4,7 +4,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.model import Alert, Destination, Hit, Item, Level, Mention, RuleMatch
@@ -294,3 +294,25 @@ def test_huge_digest_respects_block_limits() -> None:
         assert_valid(message)
         assert message.text == f"🗞 3000 alerts ({index}/{len(messages)})"
     assert sum(t.count("• <https") for m in messages for t in section_texts(m)) == 3000
+
+
+FEED = st.text(
+    alphabet=st.sampled_from(list("<>&!@#|*_~` \n.،؟abchereyonlهجوم12😀\u202e\x00"))
+    | st.characters(),
+    max_size=400,
+)
+
+
+@settings(max_examples=150)
+@given(FEED, FEED, FEED, st.lists(st.tuples(st.integers(-3, 420), st.integers(-3, 420))))
+def test_any_feed_strings_render_to_valid_messages(
+    title: str, text: str, source: str, spans: list[tuple[int, int]]
+) -> None:
+    hits = tuple(Hit(f, s, e, "t") for s, e in spans for f in ("title", "text"))
+    alert = make_alert(title=title, text=text, terms=(), source_title=source, author=source)
+    match = RuleMatch("r", source, Level.LOW, hits)
+    alert = Alert(
+        "id", alert.destination, "s", alert.item, (match,), also=(Mention(source, title, text),)
+    )
+    for message in all_messages(alert):
+        assert_valid(message)

@@ -438,3 +438,30 @@ def test_update_reply_stays_one_message_with_many_mentions() -> None:
 def test_update_reply_without_mentions_names_the_story() -> None:
     reply = render_update_reply(make_alert(title="", text="نص الخبر"))
     assert reply.html == "➕ <b>Also reported by</b> (0): نص الخبر"
+
+
+FEED = st.text(
+    alphabet=st.sampled_from(list("<>&\"';|!@#/ \n.،؟abcهجوم12😀\u202e\x00")) | st.characters(),
+    max_size=400,
+)
+
+
+@settings(max_examples=150)
+@given(FEED, FEED, FEED, st.lists(st.tuples(st.integers(-3, 420), st.integers(-3, 420))))
+def test_any_feed_strings_render_to_valid_messages(
+    title: str, text: str, source: str, spans: list[tuple[int, int]]
+) -> None:
+    hits = tuple(Hit(f, s, e, "t") for s, e in spans for f in ("title", "text"))
+    alert = make_alert(title=title, text=text, terms=(), source_title=source, author=source)
+    alert = Alert(
+        "id",
+        alert.destination,
+        "s",
+        alert.item,
+        (RuleMatch("r", source, Level.LOW, hits),),
+        also=(Mention(source, title, text),),
+    )
+    for options in (TelegramOptions(), TelegramOptions(max_snippet=0)):
+        for part in all_messages(alert, options):
+            assert_valid(part)
+            assert visible(part).strip()
