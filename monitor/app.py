@@ -11,8 +11,7 @@ import os
 import signal
 import socket
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import httpx
 
@@ -31,6 +30,7 @@ from monitor.sources import SourceContext, build_source
 from monitor.sources.base import Source
 from monitor.sources.http import HttpLimits, build_client
 from monitor.store import Store, Ttls, open_store
+from monitor.telegram_client import BotPool
 
 log = mlog.get_logger("monitor.app")
 
@@ -42,7 +42,7 @@ STOP_DEADLINE = 20.0
 
 def secrets_of(loaded: LoadedConfig) -> list[str]:
     cfg = loaded.config
-    values = [cfg.telegram.token, cfg.slack.bot_token]
+    values: list[str | None] = [cfg.telegram.token, cfg.slack.bot_token]
     for sink in cfg.sinks:
         values += [getattr(sink, name, None) for name in ("token", "bot_token", "webhook_url")]
         values.append(getattr(sink, "secret", None))
@@ -60,13 +60,14 @@ class Parts:
     sinks: dict[str, Sink]
     router: Router
     http: httpx.AsyncClient
-    closers: list[Callable[[], object]] = field(default_factory=list)
+    bots: BotPool
 
     async def aclose(self) -> None:
         for source in self.sources.values():
             await source.aclose()
         for sink in self.sinks.values():
             await sink.aclose()
+        await self.bots.aclose()
         await self.http.aclose()
 
 
@@ -79,8 +80,9 @@ def build_router(loaded: LoadedConfig, engine: Engine) -> Router:
     for rule in engine.rules:
         unknown = [s for s in rule.routes if s not in {c.id for c in loaded.config.sinks}]
         if unknown:
-            log.warning("rule.unknown_sink", rule=rule.id, where=f"{rule.file}:{rule.line}",
-                        sinks=unknown)
+            log.warning(
+                "rule.unknown_sink", rule=rule.id, where=f"{rule.file}:{rule.line}", sinks=unknown
+            )
     return Router(routes, active)
 
 
@@ -98,9 +100,10 @@ def build_parts(loaded: LoadedConfig, engine: Engine) -> Parts:
         http=http, limits=limits, base_dir=loaded.base_dir, telegram_web_base=cfg.telegram.web_base
     )
     sources = {s.id: build_source(s, source_ctx) for s in cfg.sources if s.enabled}
-    sink_ctx = SinkContext(telegram=cfg.telegram, slack=cfg.slack, http=http)
+    bots = BotPool()
+    sink_ctx = SinkContext(telegram=cfg.telegram, slack=cfg.slack, http=http, bots=bots)
     sinks = {s.id: build_sink(s, sink_ctx) for s in loaded.active_sinks}
-    return Parts(loaded, sources, sinks, build_router(loaded, engine), http)
+    return Parts(loaded, sources, sinks, build_router(loaded, engine), http, bots)
 
 
 class App:
@@ -114,7 +117,9 @@ class App:
         )
         self.engine, problems = compile_rules(loaded.rules_path)
         for problem in problems:
-            log.error("rules.problem", where=f"{problem.file}:{problem.line}", error=problem.message)
+            log.error(
+                "rules.problem", where=f"{problem.file}:{problem.line}", error=problem.message
+            )
         self.rules_print = rules_fingerprint(loaded.rules_path)
         self.parts = build_parts(loaded, self.engine)
         for sink_id, reason in loaded.disabled_sinks.items():
@@ -165,8 +170,14 @@ class App:
             await self.parts.aclose()
             await self.store.close()
         failed = [o for o in outcomes if o.error]
-        log.info("once.done", sources=len(outcomes), failed=len(failed),
-                 sent=self.delivery.stats.sent, dead=self.delivery.stats.dead, waiting=waiting)
+        log.info(
+            "once.done",
+            sources=len(outcomes),
+            failed=len(failed),
+            sent=self.delivery.stats.sent,
+            dead=self.delivery.stats.dead,
+            waiting=waiting,
+        )
         return 0 if not failed and waiting == 0 else 1
 
     async def poll_all(self, concurrency: int = 50) -> list[PollOutcome]:
@@ -190,8 +201,14 @@ class App:
             asyncio.create_task(self._heartbeat(), name="heartbeat"),
             asyncio.create_task(self._watch_rules(), name="rules-watch"),
         ]
-        log.info("daemon.started", instance=self.instance, sources=len(self.parts.sources),
-                 sinks=sorted(self.parts.sinks), rules=len(self.engine.rules), store=repr(self.store))
+        log.info(
+            "daemon.started",
+            instance=self.instance,
+            sources=len(self.parts.sources),
+            sinks=sorted(self.parts.sinks),
+            rules=len(self.engine.rules),
+            store=repr(self.store),
+        )
         await self.stop_event.wait()
         log.info("daemon.stopping")
         self.scheduler.shutdown(wait=False)
@@ -245,8 +262,11 @@ class App:
         engine, problems = await asyncio.to_thread(compile_rules, self.loaded.rules_path)
         if problems:
             for problem in problems:
-                log.error("rules.reload_rejected", where=f"{problem.file}:{problem.line}",
-                          error=problem.message)
+                log.error(
+                    "rules.reload_rejected",
+                    where=f"{problem.file}:{problem.line}",
+                    error=problem.message,
+                )
             log.error("rules.kept_previous", rules=len(self.engine.rules))
             return False
         self.engine = engine

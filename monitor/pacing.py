@@ -1,58 +1,58 @@
-"""Token buckets that pace sends per destination and per bot (pure apart from sleeping)."""
+"""Rate limits that pace sends per destination and per bot (pure apart from sleeping)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 
 from monitor.sinks.base import Limit
 
 
-class TokenBucket:
-    """`rate` tokens per `per` seconds, holding at most `rate` tokens (so a burst never exceeds
-    the limit over any window of `per` seconds)."""
+class WindowLimit:
+    """At most `rate` sends in ANY window of `per` seconds (a sliding log of send times).
 
-    def __init__(
-        self, rate: float, per: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    A token bucket of capacity `rate` lets through up to 2 x rate in some windows (a full
+    bucket plus its refill), which is exactly what earns a 429 from Telegram; the log keeps the
+    documented limits to the letter while still letting a small burst out at once.
+    """
+
+    def __init__(self, rate: float, per: float, clock: Callable[[], float] = time.monotonic) -> None:
         if rate <= 0 or per <= 0:
             raise ValueError("rate and per must be positive")
-        self.capacity = max(rate, 1.0)
-        self.fill_per_second = rate / per
+        if rate < 1:  # e.g. 0.5 per second = 1 per 2 seconds
+            per, rate = per / rate, 1.0
+        self.rate = int(rate)
+        self.per = per
         self.clock = clock
-        self.tokens = self.capacity
-        self.stamp = clock()
-
-    def _refill(self) -> None:
-        now = self.clock()
-        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.fill_per_second)
-        self.stamp = now
+        self.sent: deque[float] = deque()
 
     def wait_time(self) -> float:
-        """Seconds until one token is there (0 when one is there now)."""
-        self._refill()
-        if self.tokens >= 1:
+        """Seconds until one more send is allowed (0 when it is allowed now)."""
+        now = self.clock()
+        while self.sent and self.sent[0] + self.per <= now:
+            self.sent.popleft()
+        if len(self.sent) < self.rate:
             return 0.0
-        return (1 - self.tokens) / self.fill_per_second
+        return self.sent[0] + self.per - now  # > 0, else the loop above had popped it
 
     def take(self) -> None:
-        self._refill()
-        self.tokens -= 1
+        self.sent.append(self.clock())
 
 
 class Pacer:
-    """All buckets of a process, by key; a send waits until every bucket it needs has a token."""
+    """All limits of a process, by key; a send waits until every limit it names allows it."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
-        self.buckets: dict[str, TokenBucket] = {}
+        self.buckets: dict[str, WindowLimit] = {}
         self.enabled = True
 
-    def _bucket(self, limit: Limit) -> TokenBucket:
+    def _bucket(self, limit: Limit) -> WindowLimit:
         bucket = self.buckets.get(limit.key)
         if bucket is None:
-            bucket = self.buckets[limit.key] = TokenBucket(limit.rate, limit.per, self.clock)
+            bucket = self.buckets[limit.key] = WindowLimit(limit.rate, limit.per, self.clock)
         return bucket
 
     async def acquire(self, limits: Iterable[Limit]) -> None:

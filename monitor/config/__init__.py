@@ -111,14 +111,14 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> LoadedConfi
     try:
         config = MonitorConfig.model_validate(data)
     except ValidationError as exc:
-        problems = []
+        problems: list[tuple[int, str]] = []
         for err in exc.errors():
             loc = tuple(err["loc"])
             line = line_of(lines, loc) or 1
             key = dotted(_without_union_tags(loc))
             message = err["msg"].removeprefix("Value error, ")
-            problems.append(f"{path}:{line}: {key + ': ' if key else ''}{message}")
-        raise ConfigError("\n".join(problems)) from exc
+            problems.append((line, f"{path}:{line}: {key + ': ' if key else ''}{message}"))
+        raise ConfigError("\n".join(text for _, text in sorted(problems))) from exc
     disabled = _check_sinks(config, path, lines)
     return LoadedConfig(config=config, path=path, env=env, disabled_sinks=disabled)
 

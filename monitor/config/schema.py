@@ -93,11 +93,18 @@ class TelegramConfig(Strict):
     token: str = ""
     api_base: str = "https://api.telegram.org"
     web_base: str = "https://t.me"
+    # pacing (Telegram's documented limits); set pacing: false only for benchmarks
+    pacing: bool = True
+    chat_per_second: Annotated[float, Field(gt=0)] = 1.0
+    group_per_minute: Annotated[float, Field(gt=0)] = 20.0
+    bot_per_second: Annotated[float, Field(gt=0)] = 30.0
 
 
 class SlackConfig(Strict):
     bot_token: str = ""
     api_base: str = "https://slack.com/api"
+    pacing: bool = True
+    channel_per_second: Annotated[float, Field(gt=0)] = 1.0
 
 
 class DeliveryConfig(Strict):
@@ -144,7 +151,8 @@ class SinkBase(Strict):
     id: Ident
     optional: bool = False  # an optional sink whose secrets are empty is disabled with a warning
     min_level: Literal["info", "low", "medium", "high", "critical"] = "info"
-    digest_after: Annotated[int, Field(ge=2)] | None = None  # more waiting than this: one digest
+    digest_after: Annotated[int, Field(ge=2)] | None = 10  # more waiting than this: one digest
+    updates: Literal["edit", "reply", "silent"] = "edit"  # a story gains a source after its alert
 
 
 class ConsoleSinkConfig(SinkBase):

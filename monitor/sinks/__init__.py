@@ -10,6 +10,7 @@ import httpx
 
 from monitor.config.schema import SlackConfig, TelegramConfig
 from monitor.sinks.base import Limit, Sink
+from monitor.telegram_client import BotPool
 
 __all__ = ["Limit", "Sink", "SinkContext", "build_sink", "register"]
 
@@ -21,6 +22,7 @@ class SinkContext:
     telegram: TelegramConfig
     slack: SlackConfig
     http: httpx.AsyncClient
+    bots: BotPool
     stream: TextIO | None = None
 
 
@@ -50,6 +52,22 @@ def _load_builtins() -> None:
         return
     from monitor.sinks.console import ConsoleSink
 
+    from monitor.sinks.slack import SlackSink
+    from monitor.sinks.telegram import TelegramSink
+    from monitor.sinks.webhook import WebhookSink
+
     @register("console")
     def _console(config: Any, ctx: SinkContext) -> Sink:
         return ConsoleSink(config, ctx.stream)
+
+    @register("telegram")
+    def _telegram(config: Any, ctx: SinkContext) -> Sink:
+        return TelegramSink(config, ctx.telegram, ctx.bots)
+
+    @register("slack")
+    def _slack(config: Any, ctx: SinkContext) -> Sink:
+        return SlackSink(config, ctx.slack, ctx.http)
+
+    @register("webhook")
+    def _webhook(config: Any, ctx: SinkContext) -> Sink:
+        return WebhookSink(config, ctx.http)

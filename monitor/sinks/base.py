@@ -15,8 +15,8 @@ from monitor.model import Alert
 
 @dataclass(frozen=True, slots=True)
 class Limit:
-    """A token bucket: at most `rate` messages per `per` seconds for everything that shares
-    `key` (one chat, one bot, one Slack channel)."""
+    """At most `rate` messages in any `per` seconds for everything that shares `key` (one chat,
+    one bot, one Slack channel)."""
 
     key: str
     rate: float

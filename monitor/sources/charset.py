@@ -3,8 +3,9 @@
 Arabic sites often serve windows-1256 under a wrong or missing charset label; feedparser's own
 fallback (windows-1252) then turns Arabic into mojibake that no rule can match. Order of trust:
 a byte-order mark; valid UTF-8 (self-validating: a non-ASCII body that decodes as UTF-8 almost
-surely is); the labels (HTTP header, then XML declaration) when they decode the body; and last a
-guess between windows-1256 and windows-1252 from how dense the high bytes are.
+surely is); the labels (HTTP header, then XML declaration) when they decode the body, except a
+Western single-byte label on a body that looks Arabic; and last a guess between windows-1256 and
+windows-1252 from whether the high bytes come in word-long runs.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 UTF8_XML = "application/xml; charset=utf-8"
+# Labels that decode any byte, so the bytes can never refute them; a body whose high bytes come
+# in word-long runs is Arabic in windows-1256 whatever these labels say.
+_WEAK_LABELS = {"latin-1", "iso8859-1", "cp1252", "ascii", "iso8859-15"}
 
 
 def header_charset(content_type: str) -> str | None:
@@ -65,13 +69,16 @@ def decode_body(body: bytes, content_type: str) -> tuple[str, str]:
         return body.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    for label in (header_charset(content_type), xml_charset(body)):
-        if label and label != "utf-8":
-            try:
-                return body.decode(label), label
-            except (UnicodeDecodeError, LookupError):
-                continue
     guess = guess_single_byte(body)
+    for label in (header_charset(content_type), xml_charset(body)):
+        if not label or label == "utf-8":
+            continue
+        if label in _WEAK_LABELS and guess == "cp1256":
+            break  # server defaults (Apache's ISO-8859-1) often mislabel Arabic pages
+        try:
+            return body.decode(label), label
+        except (UnicodeDecodeError, LookupError):
+            continue
     return body.decode(guess, errors="replace"), guess
 
 
