@@ -19,7 +19,9 @@ from monitor import logging as mlog
 from monitor.config import LoadedConfig, load_config
 from monitor.delivery import Delivery
 from monitor.errors import ConfigError, StoreError
+from monitor.httpserver import ProbeServer
 from monitor.matching import Engine, compile_rules, rules_fingerprint
+from monitor.metrics import Metrics
 from monitor.model import Level
 from monitor.pipeline import Pipeline, PollOutcome, PollSettings
 from monitor.routing import Route, Router
@@ -124,11 +126,14 @@ class App:
         self.parts = build_parts(loaded, self.engine)
         for sink_id, reason in loaded.disabled_sinks.items():
             log.warning("sink.disabled", sink=sink_id, reason=reason)
+        self.metrics = Metrics()
+        self.metrics.rules_loaded.set(len(self.engine.rules))
         self.delivery = Delivery(
             self.store,
             self.parts.sinks,
             cfg.delivery,
             digest_after={s.id: s.digest_after for s in cfg.sinks if s.digest_after},
+            metrics=self.metrics,
         )
         self.pipeline = Pipeline(
             self.store,
@@ -140,6 +145,7 @@ class App:
                 max_age=cfg.defaults.max_age,
             ),
             on_enqueued=self.delivery.wake,
+            metrics=self.metrics,
         )
         self.stop_event = asyncio.Event()
         self.scheduler = build_scheduler()
@@ -196,6 +202,8 @@ class App:
             return 0
         self._schedule()
         self.scheduler.start()
+        probes = await self._start_probes()
+        self.metrics.up.set(1)
         tasks = [
             asyncio.create_task(self.delivery.run(self.stop_event), name="delivery"),
             asyncio.create_task(self._heartbeat(), name="heartbeat"),
@@ -211,7 +219,10 @@ class App:
         )
         await self.stop_event.wait()
         log.info("daemon.stopping")
+        self.metrics.up.set(0)
         self.scheduler.shutdown(wait=False)
+        if probes is not None:
+            await probes.close()
         await self.delivery.close(STOP_DEADLINE)
         for task in tasks:
             task.cancel()
@@ -240,12 +251,50 @@ class App:
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
 
     async def _heartbeat(self) -> None:
+        """The heartbeat key (for `monitor health`) and the outbox gauges, every few seconds."""
         while True:
             try:
                 await self.store.heartbeat(self.instance, HEARTBEAT_TTL)
+                self.metrics.heartbeat.set(time.time())
+                stats = await self.store.outbox_stats()
+                self.metrics.outbox(stats.queued, stats.sending, stats.dead)
+                self.metrics.store_up.set(1)
             except StoreError as exc:
+                self.metrics.store_up.set(0)
                 log.warning("heartbeat.failed", error=str(exc))
             await asyncio.sleep(HEARTBEAT_EVERY)
+
+    async def _start_probes(self) -> ProbeServer | None:
+        listen = self.loaded.config.http_server.listen
+        if not listen:
+            return None
+        server = ProbeServer(
+            listen, ready=self.readiness, live=self.liveness, metrics=self.metrics.render
+        )
+        try:
+            await server.start()
+        except OSError as exc:
+            log.error("http.unavailable", address=listen, error=str(exc))
+            return None
+        return server
+
+    async def liveness(self) -> tuple[bool, str]:
+        return True, "ok: event loop alive"
+
+    async def readiness(self) -> tuple[bool, str]:
+        problems = []
+        try:
+            async with asyncio.timeout(2):
+                await self.store.ping()
+        except (StoreError, TimeoutError) as exc:
+            problems.append(f"store unreachable: {exc}")
+        if not self.scheduler.running:
+            problems.append("scheduler not running")
+        if self.engine is None:
+            problems.append("rules not loaded")
+        if problems:
+            return False, "not ready: " + "; ".join(problems)
+        return True, f"ready: {len(self.engine.rules)} rules, {len(self.parts.sources)} sources"
 
     # reload ------------------------------------------------------------------------------
 
@@ -268,9 +317,12 @@ class App:
                     error=problem.message,
                 )
             log.error("rules.kept_previous", rules=len(self.engine.rules))
+            self.metrics.rules_reloads.labels("rejected").inc()
             return False
         self.engine = engine
         self.parts.router = build_router(self.loaded, engine)
+        self.metrics.rules_loaded.set(len(engine.rules))
+        self.metrics.rules_reloads.labels("ok").inc()
         log.info("rules.reloaded", rules=len(engine.rules))
         return True
 

@@ -28,6 +28,7 @@ from monitor.errors import (
     StoreError,
 )
 from monitor.logging import get_logger
+from monitor.metrics import Metrics
 from monitor.model import utcnow
 from monitor.pacing import Pacer
 from monitor.sinks.base import Sink
@@ -64,8 +65,10 @@ class Delivery:
         *,
         digest_after: Mapping[str, int] | None = None,
         pacer: Pacer | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
+        self.metrics = metrics
         self.sinks = dict(sinks)
         self.config = config
         self.digest_after = dict(digest_after or {})
@@ -216,6 +219,10 @@ class Delivery:
             return
         self.stats.sent += len(entries)
         self.stats.digests += 1
+        if self.metrics is not None:
+            for entry in entries:
+                self.metrics.delivered(entry.alert, "sent")
+            self.metrics.alerts.labels(lane.sink.id, "digest").inc()
         log.info("alert.digest_sent", sink=lane.key, alerts=[e.alert.id for e in entries])
         for entry in entries:
             await self._ack(entry.alert.id, receipt)
@@ -250,6 +257,8 @@ class Delivery:
                 await self._dead(entry, f"gave up after {entry.attempts + 1} attempts: {reason}")
                 continue
             self.stats.retried += 1
+            if self.metrics is not None:
+                self.metrics.delivered(entry.alert, "retried")
             await self._store_call(self.store.retry(entry.alert.id, due, reason))
         await self._release(lane, lane.paused_until)
 
@@ -283,6 +292,8 @@ class Delivery:
 
     async def _dead(self, entry: OutboxEntry, reason: str) -> None:
         self.stats.dead += 1
+        if self.metrics is not None:
+            self.metrics.delivered(entry.alert, "dead")
         log.error(
             "alert.dead",
             alert=entry.alert.id,

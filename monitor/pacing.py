@@ -18,7 +18,9 @@ class WindowLimit:
     documented limits to the letter while still letting a small burst out at once.
     """
 
-    def __init__(self, rate: float, per: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, rate: float, per: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         if rate <= 0 or per <= 0:
             raise ValueError("rate and per must be positive")
         if rate < 1:  # e.g. 0.5 per second = 1 per 2 seconds

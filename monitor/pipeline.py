@@ -17,6 +17,7 @@ from typing import Protocol
 from monitor import identity
 from monitor.errors import SourceError, SourceRateLimited, StoreError
 from monitor.logging import get_logger
+from monitor.metrics import Metrics
 from monitor.model import Alert, Item, RuleMatch, utcnow
 from monitor.routing import Router
 from monitor.sources.base import FetchResult, Source
@@ -35,6 +36,7 @@ class PollSettings:
     backoff_max: float = 3600.0
     max_defer: float = 3600.0  # cap on server hints (max-age, <ttl>) that delay the next poll
     max_age: float | None = None  # items published longer ago are marked seen, not alerted
+    failing_after: int = 3  # consecutive failures before a source counts as failing
 
 
 @dataclass(slots=True)
@@ -63,8 +65,10 @@ class Pipeline:
         router: Callable[[], Router],
         settings: PollSettings | None = None,
         on_enqueued: Callable[[list[str]], None] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
+        self.metrics = metrics
         self.matcher = matcher  # called per poll: rules can be swapped while running
         self.router = router
         self.settings = settings or PollSettings()
@@ -73,6 +77,14 @@ class Pipeline:
 
     async def poll(self, source: Source, *, force: bool = False) -> PollOutcome:
         """One poll of one source, start to outbox. Never raises for a source or store fault."""
+        outcome = await self._poll(source, force)
+        if self.metrics is not None:
+            self.metrics.poll(source.id, outcome.status, items=outcome.items, new=outcome.new)
+            if self.store_ok:
+                self.metrics.store_up.set(1)
+        return outcome
+
+    async def _poll(self, source: Source, force: bool) -> PollOutcome:
         try:
             cursor = await self.store.get_cursor(source.id) or Cursor(source.id)
         except StoreError as exc:
@@ -102,6 +114,12 @@ class Pipeline:
         )
         outcome.enqueued = await self.store.commit(batch)
         self._store_back()
+        if self.metrics is not None:
+            self.metrics.source_state(source.id, errors=0, failing=False, success=True)
+            for entry in fresh:
+                if entry.item.published is not None:
+                    lag = (entry.item.fetched - entry.item.published).total_seconds()
+                    self.metrics.fetched(lag)
         if cursor.error_count:
             log.info("source.recovered", source=source.id, after_errors=cursor.error_count)
         for note in result.notes:
@@ -171,6 +189,9 @@ class Pipeline:
             if not matches:
                 continue
             outcome.matched += 1
+            if self.metrics is not None:
+                for match in matches:
+                    self.metrics.matches.labels(match.rule_id).inc()
             log.info(
                 "item.matched",
                 source=item.source_id,
@@ -226,6 +247,11 @@ class Pipeline:
             last_error=message,
             not_before=now + timedelta(seconds=delay),
         )
+        if self.metrics is not None:
+            failing = errors >= self.settings.failing_after
+            self.metrics.source_state(
+                cursor.source_id, errors=errors, failing=failing, success=False
+            )
         try:
             await self.store.save_cursor(failed)
             self._store_back()
@@ -237,6 +263,8 @@ class Pipeline:
         if self.store_ok:
             log.error("store.unavailable", source=source_id, error=str(exc))
         self.store_ok = False
+        if self.metrics is not None:
+            self.metrics.store_up.set(0)
         return PollOutcome(source_id, "store", error=str(exc))
 
     def _store_back(self) -> None:

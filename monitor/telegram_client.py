@@ -5,6 +5,8 @@ Base URLs are configurable (self-hosted Bot API servers, proxies, local fakes in
 
 from __future__ import annotations
 
+import contextlib
+
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
@@ -42,8 +44,6 @@ class BotPool:
 
     async def aclose(self) -> None:
         for bot in self._bots.values():
-            try:
+            with contextlib.suppress(Exception):
                 await bot.shutdown()
-            except Exception:  # noqa: S110 - closing a client that never opened is not an error
-                pass
         self._bots.clear()

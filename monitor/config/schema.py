@@ -215,8 +215,20 @@ class RouteConfig(Strict):
     min_level: Literal["info", "low", "medium", "high", "critical"] = "info"
 
 
+class HttpServerConfig(Strict):
+    listen: str = ""  # host:port for /healthz, /readyz, /metrics; empty: no server
+
+    @field_validator("listen")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        if value and not re.match(r"^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]*):\d{1,5}$", value):
+            raise ValueError("listen must be host:port, e.g. 127.0.0.1:9108 or 0.0.0.0:9108")
+        return value
+
+
 class MonitorConfig(Strict):
     instance: str | None = None
+    http_server: HttpServerConfig = HttpServerConfig()
     rules: str = "rules"
     store: StoreConfig = StoreConfig()
     http: HttpConfig = HttpConfig()

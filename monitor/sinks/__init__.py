@@ -51,7 +51,6 @@ def _load_builtins() -> None:
     if _REGISTRY:
         return
     from monitor.sinks.console import ConsoleSink
-
     from monitor.sinks.slack import SlackSink
     from monitor.sinks.telegram import TelegramSink
     from monitor.sinks.webhook import WebhookSink

@@ -21,14 +21,16 @@ async def post_json(
     where: str,
     headers: dict[str, str] | None = None,
     content: bytes | None = None,
-    timeout: float = 20.0,
+    send_timeout: float = 20.0,
 ) -> httpx.Response:
     """POST and return a 2xx response; raise a DeliveryError subclass otherwise."""
     try:
         if content is not None:
-            response = await client.post(url, content=content, headers=headers, timeout=timeout)
+            response = await client.post(
+                url, content=content, headers=headers, timeout=send_timeout
+            )
         else:
-            response = await client.post(url, json=payload, headers=headers, timeout=timeout)
+            response = await client.post(url, json=payload, headers=headers, timeout=send_timeout)
     except httpx.TimeoutException as exc:
         raise TransientDeliveryError(f"timeout ({type(exc).__name__})", where=where) from exc
     except httpx.HTTPError as exc:
