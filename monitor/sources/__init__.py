@@ -51,7 +51,14 @@ def _load_builtins() -> None:
     if "rss" in _REGISTRY:
         return
     from monitor.sources.rss import RssSource
+    from monitor.sources.telegram_web import TelegramWebSource
 
     @register("rss")
     def _rss(config: Any, ctx: SourceContext) -> Source:
         return RssSource(config, client=ctx.http, limits=ctx.limits, base_dir=ctx.base_dir)
+
+    @register("telegram_web")
+    def _telegram_web(config: Any, ctx: SourceContext) -> Source:
+        return TelegramWebSource(
+            config, client=ctx.http, limits=ctx.limits, web_base=ctx.telegram_web_base
+        )
