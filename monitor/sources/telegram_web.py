@@ -78,9 +78,9 @@ class TelegramWebSource:
         pages = [latest]
         last_id = state.get("last_id")
         pending: list[list[int]] = [list(r) for r in state.get("pending", [])]
-        if isinstance(last_id, int) and latest.oldest_id is not None:
-            if latest.oldest_id > last_id + 1:
-                pending.insert(0, [last_id, latest.oldest_id])  # ids in between: not seen yet
+        oldest = latest.oldest_id
+        if isinstance(last_id, int) and oldest is not None and oldest > last_id + 1:
+            pending.insert(0, [last_id, oldest])  # ids in between: not seen yet
         pages += await self._backfill(pending)
         covered = set().union(*(post_ids_covered(p) for p in pages))
         newest = max([latest.newest_id or 0, last_id or 0])

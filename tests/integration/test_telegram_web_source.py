@@ -103,7 +103,7 @@ async def test_deleted_ids_are_recorded_not_retried(
     ids = [web.post(CHANNEL, f"خبر {n}") for n in range(5)]
     web.delete(CHANNEL, ids[1])
     web.delete(CHANNEL, ids[3])
-    items, cursor = await poll(src, cursor)
+    _, cursor = await poll(src, cursor)
     assert cursor.state["deleted_total"] == 2
     assert cursor.state["deleted_recent"] == [ids[1], ids[3]]
     requests = len(web.requests)
