@@ -7,32 +7,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import os
 import signal
 import socket
 import time
-from dataclasses import dataclass
-
-import httpx
 
 from monitor import logging as mlog
-from monitor.config import LoadedConfig, load_config
+from monitor.bot import CommandHandler
+from monitor.config import LoadedConfig, TelegramBotSourceConfig, load_config
 from monitor.delivery import Delivery
 from monitor.errors import ConfigError, StoreError
 from monitor.httpserver import ProbeServer
-from monitor.matching import Engine, compile_rules, rules_fingerprint
+from monitor.identity import digest
+from monitor.matching import compile_rules, rules_fingerprint
 from monitor.metrics import Metrics
-from monitor.model import Level
 from monitor.pipeline import Pipeline, PollOutcome, PollSettings
-from monitor.routing import Route, Router
 from monitor.scheduler import build_scheduler, schedule_sources
-from monitor.sinks import SinkContext, build_sink
-from monitor.sinks.base import Sink
-from monitor.sources import SourceContext, build_source
 from monitor.sources.base import Source
-from monitor.sources.http import HttpLimits, build_client
+from monitor.sources.telegram_bot import BotUpdates
+from monitor.status import collect
 from monitor.store import Store, Ttls, open_store
-from monitor.telegram_client import BotPool
+from monitor.subscriptions import SubscriptionStore
+from monitor.wiring import build_parts, build_router, secrets_of, subscriber_sink
 
 log = mlog.get_logger("monitor.app")
 
@@ -40,72 +37,6 @@ HEARTBEAT_EVERY = 10.0
 HEARTBEAT_TTL = 45.0
 RULES_POLL_EVERY = 5.0
 STOP_DEADLINE = 20.0
-
-
-def secrets_of(loaded: LoadedConfig) -> list[str]:
-    cfg = loaded.config
-    values: list[str | None] = [cfg.telegram.token, cfg.slack.bot_token]
-    for sink in cfg.sinks:
-        values += [getattr(sink, name, None) for name in ("token", "bot_token", "webhook_url")]
-        values.append(getattr(sink, "secret", None))
-    if "@" in cfg.store.url:  # redis://user:password@host
-        values.append(cfg.store.url.split("@", 1)[0].rsplit(":", 1)[-1])
-    return [v for v in values if isinstance(v, str) and v]
-
-
-@dataclass
-class Parts:
-    """Everything built from one configuration."""
-
-    loaded: LoadedConfig
-    sources: dict[str, Source]
-    sinks: dict[str, Sink]
-    router: Router
-    http: httpx.AsyncClient
-    bots: BotPool
-
-    async def aclose(self) -> None:
-        for source in self.sources.values():
-            await source.aclose()
-        for sink in self.sinks.values():
-            await sink.aclose()
-        await self.bots.aclose()
-        await self.http.aclose()
-
-
-def build_router(loaded: LoadedConfig, engine: Engine) -> Router:
-    active = {s.id: Level(s.min_level) for s in loaded.active_sinks}
-    routes = [
-        Route(sinks=r.sinks, rules=r.rules, sources=r.sources, min_level=Level(r.min_level))
-        for r in loaded.config.routes
-    ]
-    for rule in engine.rules:
-        unknown = [s for s in rule.routes if s not in {c.id for c in loaded.config.sinks}]
-        if unknown:
-            log.warning(
-                "rule.unknown_sink", rule=rule.id, where=f"{rule.file}:{rule.line}", sinks=unknown
-            )
-    return Router(routes, active)
-
-
-def build_parts(loaded: LoadedConfig, engine: Engine) -> Parts:
-    cfg = loaded.config
-    http = build_client(
-        connect_timeout=cfg.http.connect_timeout,
-        read_timeout=cfg.http.read_timeout,
-        max_redirects=cfg.http.max_redirects,
-        user_agent=cfg.http.user_agent,
-        max_connections=cfg.http.max_connections,
-    )
-    limits = HttpLimits(max_bytes=cfg.http.max_bytes, total_timeout=cfg.http.total_timeout)
-    source_ctx = SourceContext(
-        http=http, limits=limits, base_dir=loaded.base_dir, telegram_web_base=cfg.telegram.web_base
-    )
-    sources = {s.id: build_source(s, source_ctx) for s in cfg.sources if s.enabled}
-    bots = BotPool()
-    sink_ctx = SinkContext(telegram=cfg.telegram, slack=cfg.slack, http=http, bots=bots)
-    sinks = {s.id: build_sink(s, sink_ctx) for s in loaded.active_sinks}
-    return Parts(loaded, sources, sinks, build_router(loaded, engine), http, bots)
 
 
 class App:
@@ -123,7 +54,10 @@ class App:
                 "rules.problem", where=f"{problem.file}:{problem.line}", error=problem.message
             )
         self.rules_print = rules_fingerprint(loaded.rules_path)
-        self.parts = build_parts(loaded, self.engine)
+        self.subs: SubscriptionStore | None = None
+        if cfg.telegram.token and cfg.telegram.bot.enabled:
+            self.subs = SubscriptionStore(self.store, digest(cfg.telegram.token, 6))
+        self.parts = build_parts(loaded, self.engine, self.subs)
         for sink_id, reason in loaded.disabled_sinks.items():
             log.warning("sink.disabled", sink=sink_id, reason=reason)
         self.metrics = Metrics()
@@ -209,6 +143,9 @@ class App:
             asyncio.create_task(self._heartbeat(), name="heartbeat"),
             asyncio.create_task(self._watch_rules(), name="rules-watch"),
         ]
+        updates = await self._bot_updates()
+        if updates is not None:
+            tasks.append(asyncio.create_task(updates.run(self.stop_event), name="bot-updates"))
         log.info(
             "daemon.started",
             instance=self.instance,
@@ -258,11 +195,77 @@ class App:
                 self.metrics.heartbeat.set(time.time())
                 stats = await self.store.outbox_stats()
                 self.metrics.outbox(stats.queued, stats.sending, stats.dead)
+                await self._refresh_subs()  # other replicas' bot may have changed them
                 self.metrics.store_up.set(1)
             except StoreError as exc:
                 self.metrics.store_up.set(0)
                 log.warning("heartbeat.failed", error=str(exc))
             await asyncio.sleep(HEARTBEAT_EVERY)
+
+    async def _bot_updates(self) -> BotUpdates | None:
+        """The getUpdates loop, when there are bot-member chats or the subscriber bot is on."""
+        cfg = self.loaded.config
+        tg = cfg.telegram
+        chats = {
+            s.id: s for s in cfg.sources if isinstance(s, TelegramBotSourceConfig) and s.enabled
+        }
+        if not tg.token or not (chats or tg.bot.enabled):
+            return None
+        handler = None
+        if self.subs is not None:
+            await self._refresh_subs()
+            handler = CommandHandler(
+                tg.bot,
+                self.subs,
+                rules=lambda: self.engine.rules,
+                status=self.status_text,
+                reload=self.reload_text,
+            )
+            if subscriber_sink(self.loaded) is None:
+                log.warning(
+                    "bot.no_sink", hint="no active Telegram sink to deliver subscribers' alerts"
+                )
+        bot = self.parts.bots.get(tg.token, tg.api_base)
+        updates = BotUpdates(
+            bot,
+            digest(tg.token, 6),
+            self.store,
+            self.pipeline.ingest,
+            chats,
+            handler,
+            self.instance,
+        )
+        if handler is not None:
+            await updates.register_commands(tg.bot.admins)
+        return updates
+
+    async def _refresh_subs(self) -> None:
+        if self.subs is not None:
+            try:
+                await self.subs.load()
+            except StoreError as exc:
+                log.warning("subscriptions.unavailable", error=str(exc))
+
+    async def status_text(self) -> str:
+        data = await collect(self.loaded, self.store)
+        failing = [s["id"] for s in data["sources"] if s["errors"]]
+        box = data["outbox"]
+        lines = [
+            f"<b>monitor</b> · {html.escape(self.instance)}",
+            f"sources: {len(data['sources'])}, failing: {len(failing)}"
+            + (f" ({html.escape(', '.join(failing[:10]))})" if failing else ""),
+            f"outbox: {box['queued']} queued, {box['sending']} sending, {box['dead']} dead",
+            f"rules: {len(self.engine.rules)}",
+        ]
+        return "\n".join(lines)
+
+    async def reload_text(self) -> str:
+        ok = await self.reload()
+        return (
+            "✅ reloaded"
+            if ok
+            else "⚠️ reload rejected: the running config and rules stay (see logs)"
+        )
 
     async def _start_probes(self) -> ProbeServer | None:
         listen = self.loaded.config.http_server.listen
@@ -320,26 +323,29 @@ class App:
             self.metrics.rules_reloads.labels("rejected").inc()
             return False
         self.engine = engine
-        self.parts.router = build_router(self.loaded, engine)
+        self.parts.router = build_router(self.loaded, engine, self.subs)
         self.metrics.rules_loaded.set(len(engine.rules))
         self.metrics.rules_reloads.labels("ok").inc()
         log.info("rules.reloaded", rules=len(engine.rules))
         return True
 
-    async def reload(self) -> None:
+    async def reload(self) -> bool:
         """SIGHUP: re-read config and rules; on any error keep what runs and log why."""
         try:
             loaded = await asyncio.to_thread(load_config, self.loaded.path)
         except ConfigError as exc:
             for line in str(exc).splitlines():
                 log.error("config.reload_rejected", error=line)
-            return
+            self.metrics.rules_reloads.labels("rejected").inc()
+            return False
         self.loaded = loaded
         mlog.register_secrets(secrets_of(loaded))
         if await self.reload_rules():
             old = self.parts
-            self.parts = build_parts(loaded, self.engine)
+            self.parts = build_parts(loaded, self.engine, self.subs)
             self.delivery.sinks = dict(self.parts.sinks)
             self._schedule()
             await old.aclose()
             log.info("config.reloaded", sources=len(self.parts.sources))
+            return True
+        return False

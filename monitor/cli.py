@@ -74,7 +74,7 @@ def _load(args: argparse.Namespace) -> LoadedConfig:
     level = env.log_level or loaded.config.log.level
     fmt = env.log_format or loaded.config.log.format
     mlog.configure(level, fmt)
-    from monitor.app import secrets_of
+    from monitor.wiring import secrets_of
 
     mlog.register_secrets(secrets_of(loaded))
     return loaded

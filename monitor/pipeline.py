@@ -97,15 +97,25 @@ class Pipeline:
         except SourceError as exc:
             return await self._fetch_failed(cursor, exc, now)
         try:
-            return await self._ingest(source, cursor, result, now)
+            return await self._ingest(source.id, cursor, result, now)
         except StoreError as exc:
             return self._store_failed(source.id, exc)
 
+    async def ingest(self, source_id: str, items: list[Item]) -> PollOutcome:
+        """For push sources (a bot's updates): items already fetched go the rest of the way.
+        Raises StoreError, so the caller keeps its own cursor (the update offset) where it was."""
+        cursor = await self.store.get_cursor(source_id) or Cursor(source_id)
+        result = FetchResult("push", items=items, state=cursor.state)
+        outcome = await self._ingest(source_id, cursor, result, utcnow())
+        if self.metrics is not None:
+            self.metrics.poll(source_id, "push", items=outcome.items, new=outcome.new)
+        return outcome
+
     async def _ingest(
-        self, source: Source, cursor: Cursor, result: FetchResult, now: datetime
+        self, source_id: str, cursor: Cursor, result: FetchResult, now: datetime
     ) -> PollOutcome:
-        outcome = PollOutcome(source.id, result.status, items=len(result.items))
-        fresh = await self._new_items(source.id, result.items)
+        outcome = PollOutcome(source_id, result.status, items=len(result.items))
+        fresh = await self._new_items(source_id, result.items)
         outcome.new = len(fresh)
         alerts = self._match_and_route(fresh, now, outcome)
         seen = [SeenMark(i, f.item.version) for f in fresh for i in f.ids]
@@ -115,21 +125,21 @@ class Pipeline:
         outcome.enqueued = await self.store.commit(batch)
         self._store_back()
         if self.metrics is not None:
-            self.metrics.source_state(source.id, errors=0, failing=False, success=True)
+            self.metrics.source_state(source_id, errors=0, failing=False, success=True)
             for entry in fresh:
                 if entry.item.published is not None:
                     lag = (entry.item.fetched - entry.item.published).total_seconds()
                     self.metrics.fetched(lag)
         if cursor.error_count:
-            log.info("source.recovered", source=source.id, after_errors=cursor.error_count)
+            log.info("source.recovered", source=source_id, after_errors=cursor.error_count)
         for note in result.notes:
-            log.info("source.note", source=source.id, note=note)
+            log.info("source.note", source=source_id, note=note)
         if outcome.enqueued:
             for alert in alerts:
                 if alert.id in outcome.enqueued:
                     log.info(
                         "alert.queued",
-                        source=source.id,
+                        source=source_id,
                         item=alert.item.key,
                         alert=alert.id,
                         sink=alert.destination.key,
@@ -139,7 +149,7 @@ class Pipeline:
                 self.on_enqueued(outcome.enqueued)
         log.debug(
             "poll.done",
-            source=source.id,
+            source=source_id,
             status=result.status,
             items=outcome.items,
             new=outcome.new,

@@ -156,6 +156,13 @@ def _check_sinks(
         else:
             line = line_of(lines, ("sinks", index)) or 1
             problems.append(f"{path}:{line}: sinks[{index}] ({sink.id}): {reason}")
+    for index, source in enumerate(config.sources):
+        if isinstance(source, TelegramBotSourceConfig) and not config.telegram.token:
+            line = line_of(lines, ("sources", index)) or 1
+            problems.append(
+                f"{path}:{line}: sources[{index}] ({source.id}): a telegram_bot source needs "
+                "telegram.token (TELEGRAM_BOT_TOKEN)"
+            )
     if problems:
         raise ConfigError("\n".join(problems))
     return disabled

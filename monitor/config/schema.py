@@ -21,7 +21,7 @@ _SIZES = {"b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "kib": 1024, "mib": 
 _SIZES["gib"] = 1024**3
 
 
-def _duration(value: Any) -> Any:
+def parse_duration(value: Any) -> Any:
     """Seconds as a number, or a string like `90s`, `5m`, `2h`, `30d`."""
     if isinstance(value, str):
         match = _DURATION.match(value)
@@ -42,8 +42,8 @@ def _size(value: Any) -> Any:
     return value
 
 
-Seconds = Annotated[float, BeforeValidator(_duration), Field(ge=0)]
-PositiveSeconds = Annotated[float, BeforeValidator(_duration), Field(gt=0)]
+Seconds = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
+PositiveSeconds = Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]
 Bytes = Annotated[int, BeforeValidator(_size), Field(gt=0)]
 Ident = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")]
 
@@ -89,6 +89,17 @@ class LogConfig(Strict):
     format: Literal["auto", "json", "console"] = "auto"
 
 
+class BotConfig(Strict):
+    """The subscriber bot: commands in Telegram (needs telegram.token)."""
+
+    enabled: bool = False
+    admins: tuple[int, ...] = ()  # user ids allowed /status and /reload
+    subscription: Literal["open", "allowlist"] = "open"
+    allowlist: tuple[int, ...] = ()  # user or chat ids that may subscribe (allowlist mode)
+    sink: Ident | None = None  # telegram sink that formats and paces subscribers' alerts
+    commands_per_minute: Annotated[int, Field(gt=0)] = 10
+
+
 class TelegramConfig(Strict):
     token: str = ""
     api_base: str = "https://api.telegram.org"
@@ -98,6 +109,7 @@ class TelegramConfig(Strict):
     chat_per_second: Annotated[float, Field(gt=0)] = 1.0
     group_per_minute: Annotated[float, Field(gt=0)] = 20.0
     bot_per_second: Annotated[float, Field(gt=0)] = 30.0
+    bot: BotConfig = BotConfig()
 
 
 class SlackConfig(Strict):
