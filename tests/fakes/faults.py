@@ -37,7 +37,7 @@ class Fault:
 @dataclass
 class _Every:
     n: int
-    method: str
+    method: str | None  # None: every call counts
     status: int
     retry_after: int | None
     description: str | None
@@ -59,7 +59,7 @@ class Faults:
     def every(
         self,
         n: int,
-        method: str,
+        method: str | None,
         status: int,
         retry_after: int | None,
         description: str | None,
@@ -67,7 +67,7 @@ class Faults:
         if n < 1:
             raise ValueError("n must be >= 1")
         with self._lock:
-            self._calls[method.lower()] = 0
+            self._calls[(method or "*").lower()] = 0
             self._every.append(_Every(n, method, status, retry_after, description))
 
     def clear(self) -> None:
@@ -79,12 +79,14 @@ class Faults:
         """(delay, failure) for one request to `method` about `target`."""
         with self._lock:
             self._calls[method.lower()] += 1
-            count = self._calls[method.lower()]
+            self._calls["*"] += 1
             delay = self._pop(("delay",), method, target)
             failure = self._pop(("fail", "drop"), method, target)
             if failure is None:
                 for rule in self._every:
-                    if rule.method.lower() == method.lower() and count % rule.n == 0:
+                    if rule.method is not None and rule.method.lower() != method.lower():
+                        continue
+                    if self._calls[(rule.method or "*").lower()] % rule.n == 0:
                         failure = Fault(
                             "fail", method, None, rule.status, rule.retry_after, rule.description
                         )
