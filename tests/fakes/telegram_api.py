@@ -221,7 +221,7 @@ class FakeTelegramBotAPI(BotMethods, FakeServer):
             body = self._message_body(chat, text, message_id, edit, html)
             body["sender_chat"] = chat.to_api()
             self._remember(chat, body)
-            update = {"edited_channel_post" if edit else "channel_post": body}
+            update: dict[str, Any] = {"edited_channel_post" if edit else "channel_post": body}
             update["update_id"] = self.push_update(update)
             return update
 
@@ -250,7 +250,7 @@ class FakeTelegramBotAPI(BotMethods, FakeServer):
                 sender["username"] = username
             body["from"] = sender | {"language_code": "ar"}
             self._remember(chat, body)
-            update = {"edited_message" if edit else "message": body}
+            update: dict[str, Any] = {"edited_message" if edit else "message": body}
             update["update_id"] = self.push_update(update)
             return update
 

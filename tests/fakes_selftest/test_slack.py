@@ -239,7 +239,9 @@ def test_invalid_blocks(
 
 
 def test_blocks_limits_are_inclusive(slack: FakeSlack, client: httpx.Client) -> None:
-    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3000}}]
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3000}}
+    ]
     blocks += [{"type": "header", "text": {"type": "plain_text", "text": "h" * 150}}]
     blocks += [{"type": "context", "elements": [{"type": "plain_text", "text": "c"}] * 10}]
     blocks += [{"type": "divider"}] * 47

@@ -405,3 +405,34 @@ def test_json_form_and_multipart_bodies(tg: FakeTelegramBotAPI) -> None:
     bad = httpx.post(url, data={"chat_id": PRIVATE, "text": "x", "reply_markup": "{nope"})
     assert bad.status_code == 400
     assert bad.json()["description"] == "Bad Request: can't parse reply keyboard markup JSON object"
+
+
+async def test_ptb_application_polls_and_answers_commands(tg: FakeTelegramBotAPI) -> None:
+    from telegram.ext import Application, CommandHandler, ContextTypes
+
+    received: asyncio.Queue[str] = asyncio.Queue()
+
+    async def subscribe(update: telegram.Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message is not None
+        await update.effective_message.reply_text(
+            f"<b>مشترك</b>: {context.args}", parse_mode="HTML", do_quote=True
+        )
+        await received.put(" ".join(context.args or []))
+
+    app = Application.builder().token(tg.token).base_url(tg.base_url + "/bot").build()
+    app.add_handler(CommandHandler("subscribe", subscribe))
+    tg.user_message(PRIVATE, PRIVATE, "/subscribe iraq-truce")
+    async with app:
+        assert app.updater is not None
+        await app.start()
+        await app.updater.start_polling(poll_interval=0.0, timeout=1)
+        tg.user_message(PRIVATE, PRIVATE, "/subscribe strike-on-bases")
+        got = [await asyncio.wait_for(received.get(), 5) for _ in range(2)]
+        await app.updater.stop()
+        await app.stop()
+    assert got == ["iraq-truce", "strike-on-bases"]
+    replies = tg.messages(PRIVATE)
+    assert [m.bold_spans for m in replies] == [["مشترك"], ["مشترك"]]
+    assert all(m.reply_to_message_id for m in replies)
+    assert tg.pending_updates() == []  # PTB confirmed them on stop
+    assert "deleteWebhook" in [r.method for r in tg.requests]
