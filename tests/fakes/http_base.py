@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -62,6 +63,7 @@ class FakeServer:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self.stopping = threading.Event()
+        self.internal_errors: list[str] = []  # tracebacks of bugs in the fake (answered 500)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -185,7 +187,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         headers = {k.lower(): v for k, v in self.headers.items()}
         request = Incoming(self.command, parts.path, parts.query, headers, body)
-        reply = fake.handle(request)
+        try:
+            reply = fake.handle(request)
+        except Exception:  # a bug in the fake: loud, but the client still gets an answer
+            fake.internal_errors.append(traceback.format_exc())
+            reply = Reply(500, b"fake server bug, see internal_errors")
         fake.sleep(reply.delay)
         if fake.stopping.is_set() or reply.drop:
             self._drop()

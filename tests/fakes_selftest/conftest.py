@@ -24,6 +24,7 @@ def tg() -> Iterator[FakeTelegramBotAPI]:
         srv.add_chat(SUPERGROUP, "supergroup", title="Newsroom")
         srv.add_chat(CHANNEL, "channel", title="تنبيهات", username="alerts_test")
         yield srv
+    assert srv.internal_errors == []
 
 
 @pytest.fixture

@@ -37,6 +37,7 @@ ITEMS = [
 def feeds() -> Iterator[FakeFeedServer]:
     with FakeFeedServer() as srv:
         yield srv
+    assert srv.internal_errors == []
 
 
 @pytest.fixture

@@ -93,3 +93,11 @@ def test_restart_keeps_state() -> None:
     with srv:  # a new free port, the same feeds
         assert httpx.get(srv.url("/x.xml")).status_code == 200
     assert srv.stats("/x.xml").requests == 1
+
+
+def test_a_bug_in_a_fake_is_answered_500_and_kept() -> None:
+    with FakeFeedServer() as srv:
+        srv.add_feed("/bad.xml", [{"guid": "1", "pubDate": object()}])  # cannot be rendered
+        answer = httpx.get(srv.url("/bad.xml"))
+        assert answer.status_code == 500
+        assert "Traceback" in srv.internal_errors[0]

@@ -19,6 +19,7 @@ HOOK = "/services/T000/B000/XXXX"
 def slack() -> Iterator[FakeSlack]:
     with FakeSlack() as srv:
         yield srv
+    assert srv.internal_errors == []
 
 
 @pytest.fixture
