@@ -213,7 +213,9 @@ class FakeTelegramBotAPI(BotMethods, FakeServer):
         title: str | None = None,
     ) -> dict[str, Any]:
         """A post in a channel (created when unknown) as channel_post / edited_channel_post.
-        `html=True` reads `text` as Telegram HTML and sends the plain text with entities."""
+        `html=True` reads `text` as Telegram HTML and sends the plain text with entities.
+        In a channel where the bot is not a member (`blocked`), no update is queued: the
+        returned update has no update_id (a bot sees channel posts only where it is a member)."""
         with self._lock:
             chat = self.chats.get(chat_id) or self.add_chat(
                 chat_id, "channel", title=title or f"قناة {chat_id}"
@@ -222,7 +224,8 @@ class FakeTelegramBotAPI(BotMethods, FakeServer):
             body["sender_chat"] = chat.to_api()
             self._remember(chat, body)
             update: dict[str, Any] = {"edited_channel_post" if edit else "channel_post": body}
-            update["update_id"] = self.push_update(update)
+            if not chat.blocked:
+                update["update_id"] = self.push_update(update)
             return update
 
     def user_message(
@@ -303,6 +306,12 @@ class FakeTelegramBotAPI(BotMethods, FakeServer):
         if impl is None:
             return self._answer(record, ApiError(404, "Not Found"))
         key = chat_key(params.get("chat_id"))
+        if isinstance(key, str):  # "@username": faults are keyed by the chat id
+            with self._lock:
+                name = key.lstrip("@").lower()
+                key = next(
+                    (c.id for c in self.chats.values() if (c.username or "").lower() == name), key
+                )
         delay, failure = self.faults.take(method, None if key is None else str(key))
         seconds = delay.seconds if delay is not None else 0.0
         if failure is not None and not failure.deliver:

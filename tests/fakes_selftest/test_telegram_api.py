@@ -347,6 +347,24 @@ async def test_get_updates_offsets(tg: FakeTelegramBotAPI, bot: telegram.Bot) ->
     assert [u.update_id for u in await bot.get_updates(offset=-1)] == limited[2:]
 
 
+async def test_channel_posts_only_where_the_bot_is_a_member(
+    tg: FakeTelegramBotAPI, bot: telegram.Bot
+) -> None:
+    tg.block(CHANNEL)
+    assert "update_id" not in tg.channel_post(CHANNEL, "لا يراه البوت")
+    tg.block(CHANNEL, False)
+    tg.channel_post(CHANNEL, "يراه")
+    assert [u.channel_post.text for u in await bot.get_updates() if u.channel_post] == ["يراه"]
+
+
+async def test_faults_by_username_target_the_chat(
+    tg: FakeTelegramBotAPI, bot: telegram.Bot
+) -> None:
+    tg.fail_next(status=500, chat_id=CHANNEL)
+    with pytest.raises(NetworkError):
+        await bot.send_message("@alerts_test", "x")
+
+
 async def test_long_poll_waits_and_wakes(tg: FakeTelegramBotAPI, bot: telegram.Bot) -> None:
     started = time.monotonic()
     assert await bot.get_updates(timeout=1) == ()
