@@ -6,8 +6,13 @@ Base URLs are configurable (self-hosted Bot API servers, proxies, local fakes in
 from __future__ import annotations
 
 import contextlib
+import os
 
-from telegram import Bot
+# python-telegram-bot 22 gives RetryAfter.retry_after as an int with a deprecation warning unless
+# this opt-in makes it a timedelta (the future default); our code reads both.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+from telegram import Bot  # noqa: E402
 from telegram.request import HTTPXRequest
 
 SEND_TIMEOUT = 20.0
