@@ -128,7 +128,7 @@ async def test_errors_by_type(
 async def test_stalled_server_times_out(site: FakeFeedServer, client: httpx.AsyncClient) -> None:
     url = site.add_feed("/slow.xml", ITEMS)
     site.slow("/slow.xml", 5)
-    with pytest.raises(FetchError, match="timeout|within"):
+    with pytest.raises(FetchError, match=r"timeout|within"):
         await source(url, client, total_timeout=1).fetch(Cursor("feed"))
 
 
@@ -238,5 +238,5 @@ async def test_local_files(tmp_path: Path, client: httpx.AsyncClient) -> None:
         limits=HttpLimits(),
         base_dir=tmp_path,
     )
-    with pytest.raises(SourceUnavailable, match="nope.xml"):
+    with pytest.raises(SourceUnavailable, match=r"nope\.xml"):
         await missing.fetch(Cursor("f"))
