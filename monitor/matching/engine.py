@@ -1,0 +1,282 @@
+"""The matching engine: one Aho-Corasick automaton over every literal term of every rule.
+
+An item's title and text are normalized (monitor.text.normalize) and scanned once each. Every
+automaton hit is checked against the letters around it (monitor.matching.terms: proclitics,
+suffixes, whole words); the hits that pass are grouped by rule, and only those rules evaluate
+their condition. Offsets go back to the original text only for the rules that matched.
+
+An Engine never changes after construction: the daemon builds a new one off the event loop
+when rules change and swaps the reference; `match` is pure and safe to call from any thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import ahocorasick
+import re2
+
+from monitor.matching.condition import Condition
+from monitor.matching.regex import regex_options
+from monitor.matching.schema import ExampleSpec, RuleInfo
+from monitor.matching.terms import (
+    ART_L_PREFIXES,
+    ART_ONLY_PREFIXES,
+    ART_PREFIXES,
+    L_ART,
+    L_NONE,
+    L_PRO,
+    L_WORD,
+    MAX_PREFIX,
+    MAX_SUFFIX,
+    PRO_PREFIXES,
+    R_AFFIX,
+    R_WORD,
+    KeySpec,
+)
+from monitor.model import Hit, Item, RuleMatch
+from monitor.text.normalize import Normalized, normalize
+
+__all__ = ["FIELD_BITS", "TEXT", "TITLE", "CompiledRule", "Engine", "TermRef"]
+
+TITLE, TEXT = 1, 2  # field bits
+FIELD_BITS = {"title": TITLE, "text": TEXT, "any": TITLE | TEXT}
+_FIELD_NAME = {TITLE: "title", TEXT: "text"}
+
+
+class TermRef(NamedTuple):
+    """Where a literal or regex term belongs: which rule, group and term (unit)."""
+
+    rule: int  # index into Engine._rules
+    group: int  # index into the rule's groups
+    unit: int  # the term's index in its group (all names of one entity share it)
+    term: str  # the term as written, or the entity name that hit
+    entity: str | None
+    fields: int  # TITLE | TEXT bits where this term may hit
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    info: RuleInfo
+    groups: tuple[str, ...]
+    group_sizes: tuple[int, ...]
+    condition: Condition | None  # None: any hit is a match
+    source_ids: frozenset[str]
+    source_tags: frozenset[str]
+    examples_match: tuple[ExampleSpec, ...] = ()
+    examples_no_match: tuple[ExampleSpec, ...] = ()
+
+    def in_scope(self, source_id: str, tags: Iterable[str]) -> bool:
+        if not self.source_ids and not self.source_tags:
+            return True
+        return source_id in self.source_ids or not self.source_tags.isdisjoint(tags)
+
+
+@dataclass(frozen=True)
+class _Regex:
+    rx: Any
+    substring: bool
+    refs: tuple[TermRef, ...]
+
+
+# One automaton value: (key length, ((left, right, plain, pron, single, refs), ...)).
+_Check = tuple[int, int, frozenset[str], frozenset[str], bool, tuple[TermRef, ...]]
+_Found = dict[int, list[tuple[TermRef, int, int, int]]]  # rule -> (ref, field, start, end)
+
+
+class Engine:
+    """Compiled rules. Build with `compile_rules`; then `match` items."""
+
+    __slots__ = ("_ac", "_regex_set", "_regexes", "_rules", "rules", "term_count")
+
+    rules: tuple[RuleInfo, ...]
+    term_count: int  # distinct automaton keys and regexes
+    _rules: tuple[CompiledRule, ...]
+    _ac: Any
+    _regexes: tuple[_Regex, ...]
+    _regex_set: Any
+
+    def __init__(
+        self,
+        rules: Sequence[CompiledRule] = (),
+        literals: Iterable[tuple[KeySpec, TermRef]] = (),
+        regexes: Iterable[tuple[str, Any, bool, TermRef]] = (),
+    ) -> None:
+        by_key: dict[
+            str, dict[tuple[int, int, frozenset[str], frozenset[str], bool], dict[TermRef, None]]
+        ] = {}
+        for spec, ref in literals:
+            checks = by_key.setdefault(spec.key, {})
+            checks.setdefault((spec.left, spec.right, spec.plain, spec.pron, spec.single), {})[
+                ref
+            ] = None
+        ac: Any = None
+        if by_key:
+            ac = ahocorasick.Automaton()
+            for key, checks in by_key.items():
+                value = (len(key), tuple((*c, tuple(refs)) for c, refs in checks.items()))
+                ac.add_word(key, value)
+            ac.make_automaton()
+        by_pattern: dict[tuple[str, bool], tuple[Any, list[TermRef]]] = {}
+        for pattern, rx, substring, ref in regexes:
+            by_pattern.setdefault((pattern, substring), (rx, []))[1].append(ref)
+        compiled = tuple(
+            _Regex(rx, sub, tuple(refs)) for (_, sub), (rx, refs) in by_pattern.items()
+        )
+        regex_set: Any = None
+        if len(compiled) > 1:
+            regex_set = re2.Set.SearchSet(regex_options())
+            for pattern, _sub in by_pattern:
+                regex_set.Add(pattern)
+            regex_set.Compile()
+        _set = object.__setattr__
+        _set(self, "_rules", tuple(rules))
+        _set(self, "rules", tuple(r.info for r in rules))
+        _set(self, "_ac", ac)
+        _set(self, "_regexes", compiled)
+        _set(self, "_regex_set", regex_set)
+        _set(self, "term_count", len(by_key) + len(compiled))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("an Engine is immutable; compile a new one")
+
+    def __repr__(self) -> str:
+        return f"<Engine rules={len(self.rules)} keys={self.term_count}>"
+
+    # ------------------------------------------------------------------ public
+
+    def match(self, item: Item) -> list[RuleMatch]:
+        """The rules whose condition holds for `item` (title and text), in rule order."""
+        return self._match(item.title, item.text, item.source_id, item.tags)
+
+    def match_text(
+        self, text: str, *, title: str = "", source_id: str = "", tags: tuple[str, ...] = ()
+    ) -> list[RuleMatch]:
+        return self._match(title, text, source_id, tags)
+
+    # ------------------------------------------------------------------ internals
+
+    def _match(self, title: str, text: str, source_id: str, tags: Sequence[str]) -> list[RuleMatch]:
+        found: _Found = {}
+        norms: dict[int, Normalized] = {}
+        for bit, value in ((TITLE, title), (TEXT, text)):
+            if value:
+                norm = normalize(value)
+                norms[bit] = norm
+                self._scan(norm.text, bit, found)
+        if not found:
+            return []
+        out: list[RuleMatch] = []
+        for index in sorted(found):
+            rule = self._rules[index]
+            if not rule.in_scope(source_id, tags):
+                continue
+            raw = found[index]
+            if rule.condition is not None:
+                units: list[set[int]] = [set() for _ in rule.groups]
+                for ref, _bit, _s, _e in raw:
+                    units[ref.group].add(ref.unit)
+                if not rule.condition.evaluate([len(u) for u in units]):
+                    continue
+            out.append(self._rule_match(rule, raw, norms))
+        return out
+
+    @staticmethod
+    def _rule_match(
+        rule: CompiledRule, raw: list[tuple[TermRef, int, int, int]], norms: dict[int, Normalized]
+    ) -> RuleMatch:
+        seen: set[tuple[int, int, int, int, str]] = set()
+        hits: list[Hit] = []
+        for ref, bit, s, e in raw:
+            key = (bit, s, e, ref.group, ref.term)
+            if key in seen:
+                continue
+            seen.add(key)
+            start, end = norms[bit].to_original(s, e)
+            hits.append(
+                Hit(_FIELD_NAME[bit], start, end, ref.term, rule.groups[ref.group], ref.entity)
+            )
+        hits.sort(key=lambda h: (h.field != "title", h.start, h.end, h.group, h.term))
+        info = rule.info
+        return RuleMatch(info.id, info.title, info.level, tuple(hits), info.routes, info.tags)
+
+    def _scan(self, t: str, bit: int, found: _Found) -> None:
+        """Every accepted hit in the normalized text `t`, appended to `found` by rule."""
+        n = len(t)
+        if self._ac is not None:
+            for end, (klen, checks) in self._ac.iter(t):
+                s = end - klen + 1
+                e = end + 1
+                for left, right, plain, pron, single, refs in checks:
+                    ws = s
+                    article = False
+                    if left == L_WORD:
+                        if s and _joined(t[s - 1], t[s]):
+                            continue
+                    elif left != L_NONE:
+                        j = s
+                        while j and t[j - 1].isalpha():
+                            j -= 1
+                            if s - j > MAX_PREFIX:
+                                break
+                        if j != s:
+                            prefix = t[j:s]
+                            if left == L_PRO:
+                                if prefix not in PRO_PREFIXES:
+                                    continue
+                                article = prefix in ART_PREFIXES
+                            elif prefix not in (
+                                ART_ONLY_PREFIXES if left == L_ART else ART_L_PREFIXES
+                            ):
+                                continue
+                        elif left != L_PRO:
+                            continue  # the term's article is missing
+                        ws = j
+                    we = e
+                    if right == R_WORD:
+                        if e < n and _joined(t[e - 1], t[e]):
+                            continue
+                    elif right == R_AFFIX:
+                        j = e
+                        while j < n and t[j].isalpha():
+                            j += 1
+                            if j - e > MAX_SUFFIX:
+                                break
+                        suffix = t[e:j]
+                        if suffix not in plain and (suffix not in pron or (single and article)):
+                            continue
+                        we = j
+                    for ref in refs:
+                        if ref.fields & bit:
+                            found.setdefault(ref.rule, []).append((ref, bit, ws, we))
+        if self._regexes:
+            self._scan_regexes(t, bit, found)
+
+    def _scan_regexes(self, t: str, bit: int, found: _Found) -> None:
+        if self._regex_set is not None:
+            indexes = self._regex_set.Match(t)
+            if not indexes:
+                return
+            candidates = [self._regexes[i] for i in indexes]
+        else:
+            candidates = list(self._regexes)
+        n = len(t)
+        for regex in candidates:
+            for m in regex.rx.finditer(t):
+                s, e = m.span()
+                if s == e:
+                    continue
+                if not regex.substring and (
+                    (s and _joined(t[s - 1], t[s])) or (e < n and _joined(t[e - 1], t[e]))
+                ):
+                    continue
+                for ref in regex.refs:
+                    if ref.fields & bit:
+                        found.setdefault(ref.rule, []).append((ref, bit, s, e))
+
+
+def _joined(a: str, b: str) -> bool:
+    """True when a and b belong to one token (both letters or both digits)."""
+    return (a.isalpha() and b.isalpha()) or (a.isdigit() and b.isdigit())
