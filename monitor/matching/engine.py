@@ -156,9 +156,23 @@ class Engine:
     ) -> list[RuleMatch]:
         return self._match(title, text, source_id, tags)
 
+    def explain(self, text: str, *, title: str = "") -> dict[str, RuleMatch]:
+        """Every rule with at least one hit, whatever its condition and scope say: for
+        `rules test` and debugging ("which groups of my rule hit?")."""
+        found, norms = self._collect(title, text)
+        return {
+            self._rules[i].info.id: self._rule_match(self._rules[i], found[i], norms)
+            for i in sorted(found)
+        }
+
+    @property
+    def compiled_rules(self) -> tuple[CompiledRule, ...]:
+        """The rules with their groups, condition and examples (for the tools)."""
+        return self._rules
+
     # ------------------------------------------------------------------ internals
 
-    def _match(self, title: str, text: str, source_id: str, tags: Sequence[str]) -> list[RuleMatch]:
+    def _collect(self, title: str, text: str) -> tuple[_Found, dict[int, Normalized]]:
         found: _Found = {}
         norms: dict[int, Normalized] = {}
         for bit, value in ((TITLE, title), (TEXT, text)):
@@ -166,6 +180,10 @@ class Engine:
                 norm = normalize(value)
                 norms[bit] = norm
                 self._scan(norm.text, bit, found)
+        return found, norms
+
+    def _match(self, title: str, text: str, source_id: str, tags: Sequence[str]) -> list[RuleMatch]:
+        found, norms = self._collect(title, text)
         if not found:
             return []
         out: list[RuleMatch] = []

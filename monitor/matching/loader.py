@@ -117,6 +117,7 @@ class _Builder:
                         name.text,
                         exact=exact or (name.exact and not substring),
                         substring=substring or (name.substring and not exact),
+                        name=True,
                     ),
                 )
                 for name in ent.names
@@ -240,7 +241,7 @@ def build_engine(
         by_id[ent.id] = ent
         for name in ent.names:
             try:
-                term_keys(name.text, exact=name.exact, substring=name.substring)
+                term_keys(name.text, exact=name.exact, substring=name.substring, name=True)
             except TermError as e:
                 problems.append(Problem(ent.file, name.line, f"entity '{ent.id}': {e}"))
                 broken[ent.id] = by_id.pop(ent.id)

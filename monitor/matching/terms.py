@@ -12,6 +12,8 @@ the letters around it form an allowed word (see rules/README.md, "How a term mat
   matches ا before a pronoun (مستواه). The pronoun never follows the article (الكاظمية is not
   الكاظمي + ه). A bare ي is never a suffix except after ة written ت: عراقي، داعشي، الأنباري
   are nisba adjectives, different words.
+  A common noun (not an entity name, not ending in ي or ا) also takes the alef of tanween
+  fath (هجوماً -> هجوما); proper names do not (مصر is not مصرا).
 - Latin words and numbers: whole words; a letter/digit change is a boundary (BM21 = BM 21).
 """
 
@@ -114,8 +116,11 @@ def _digit_variants(key: str) -> list[str]:
     return out
 
 
-def term_keys(original: str, *, exact: bool = False, substring: bool = False) -> list[KeySpec]:
-    """The keys of one term with their checks. Raises TermError."""
+def term_keys(
+    original: str, *, exact: bool = False, substring: bool = False, name: bool = False
+) -> list[KeySpec]:
+    """The keys of one term with their checks; `name` marks an entity's name (a proper noun:
+    no tanween alef). Raises TermError."""
     norm = normalize_text(original).strip()
     if not norm:
         raise TermError(f"term {original!r} is empty after normalization")
@@ -166,9 +171,10 @@ def term_keys(original: str, *, exact: bool = False, substring: bool = False) ->
         if pron_ok:
             specs.append((last[:-1] + "ا", _EMPTY, PRONOUNS))
     else:
-        specs.append(
-            (last, frozenset([""]) | _NUMBER, PRONOUNS | _PLURAL_PRON if pron_ok else _EMPTY)
-        )
+        plain = frozenset([""]) | _NUMBER
+        if not name and not last.endswith(("ي", "ا")):
+            plain |= {"ا"}
+        specs.append((last, plain, PRONOUNS | _PLURAL_PRON if pron_ok else _EMPTY))
     out: list[KeySpec] = []
     for key_last, plain, pron in specs:
         for k in _digit_variants(head + key_last):
