@@ -379,7 +379,7 @@ class Normalized:
             self._stages = self._build_stages()
         for stage in self._stages:
             start = stage.back(start, False)
-            end = stage.back(end, True)
+            end = max(start, stage.back(end, True))  # an empty span stays empty
         return start, end
 
     def __repr__(self) -> str:
