@@ -197,10 +197,8 @@ class _Builder:
         elif len(spec.groups) > 1:
             problem(spec.line, "several term groups need a 'condition'")
 
-        if problems:
-            self.problems.extend(problems)
-            return
-        if not spec.enabled:
+        self.problems.extend(problems)
+        if problems or spec.check_only or not spec.enabled:
             return
         ids = frozenset(s for s in spec.sources if not s.startswith("tag:"))
         tags = frozenset(s[4:] for s in spec.sources if s.startswith("tag:"))

@@ -22,7 +22,7 @@ from monitor.text.normalize import fold_char
 __all__ = ["MAX_PATTERN", "MAX_PROGRAM", "RegexError", "compile_regex", "regex_options"]
 
 MAX_PATTERN = 1000
-MAX_PROGRAM = 5000
+MAX_PROGRAM = 10_000
 _MAX_MEM = 4 << 20
 _EMPTY_PROBES = ("", "a", " ", "ا", "1", ".")
 

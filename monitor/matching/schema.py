@@ -133,6 +133,7 @@ class RuleSpec:
     enabled: bool = True
     examples_match: tuple[ExampleSpec, ...] = ()
     examples_no_match: tuple[ExampleSpec, ...] = ()
+    check_only: bool = False  # has problems: compiled for more problems, never run
 
     @property
     def info(self) -> RuleInfo:
@@ -302,11 +303,8 @@ class _Reader:
         if not items:
             self.problem(node, f"{what} is empty")
             return None
-        before = len(self.problems)
         out = [self.term(item, f"{what}[{i}]") for i, item in enumerate(items)]
-        if len(self.problems) != before:
-            return None
-        return tuple(t for t in out if t is not None)
+        return tuple(t for t in out if t is not None)  # broken terms are reported and left out
 
     # ------------------------------------------------------------------ examples
 
@@ -441,10 +439,10 @@ class _Reader:
             examples = self.examples(m["examples"][1])
         if "description" in m:
             self.string(m["description"][1], "'description'")
-        if len(self.problems) != before or rule_id is None:
+        if rule_id is None or not _ID.fullmatch(rule_id):
             return None
-        assert sources is not None and routes is not None and tags is not None
-        assert examples is not None
+        # A rule with problems is still compiled (check_only) so that its terms and condition
+        # are checked too: every problem at once.
         return RuleSpec(
             id=rule_id,
             title=title or rule_id,
@@ -454,13 +452,14 @@ class _Reader:
             groups=tuple(groups),
             condition=condition,
             condition_line=cline,
-            sources=sources,
-            routes=routes,
-            tags=tags,
+            sources=sources or (),
+            routes=routes or (),
+            tags=tags or (),
             fields=fields,
             enabled=enabled,
-            examples_match=examples[0],
-            examples_no_match=examples[1],
+            examples_match=examples[0] if examples else (),
+            examples_no_match=examples[1] if examples else (),
+            check_only=len(self.problems) != before,
         )
 
     def entity(self, node: yaml.Node) -> EntitySpec | None:

@@ -11,9 +11,11 @@ the letters around it form an allowed word (see rules/README.md, "How a term mat
   suffix (هدنتها، هدنتان، هدنتي) and its plural in ات (هدنات); a word written with ى also
   matches ا before a pronoun (مستواه). The pronoun never follows the article (الكاظمية is not
   الكاظمي + ه). A bare ي is never a suffix except after ة written ت: عراقي، داعشي، الأنباري
-  are nisba adjectives, different words.
-  A common noun (not an entity name, not ending in ي or ا) also takes the alef of tanween
-  fath (هجوماً -> هجوما); proper names do not (مصر is not مصرا).
+  are nisba adjectives, different words. A common noun (not an entity name, not ending in ي
+  or ا) also takes the alef of tanween fath (هجوماً -> هجوما); proper names do not (مصر is
+  not مصرا).
+- the article: a hamza form is not the article (ألمانيا، إلغاء), nor is the ال of the افتعال
+  nouns of roots starting with ل (التزام، التقاء): those are read as plain words.
 - Latin words and numbers: whole words; a letter/digit change is a boundary (BM21 = BM 21).
 """
 
@@ -82,12 +84,22 @@ class TermError(ValueError):
     """The term cannot be compiled (empty after normalization, ...)."""
 
 
-def _last_letter(original: str) -> str:
-    """The last character of the original term that survives normalization (ة, ى, ...)."""
-    for c in reversed(original.strip()):
-        if fold_char(c).strip():
-            return c
-    return ""
+def _letters(original: str) -> list[str]:
+    """The characters of the original term that survive normalization (ة, ى, أ, ...)."""
+    return [c for c in original if fold_char(c).strip()]
+
+
+def _has_article(first: str, original: str) -> bool:
+    """Is the term's first word ال + a word of three letters or more?
+
+    Not when the original starts with a hamza form (ألمانيا، إلغاء) nor for the افتعال nouns
+    of roots starting with ل (التزام، التقاء، التحاق), whose ال is part of the word."""
+    if not first.startswith("ال") or len(first) < 5:
+        return False
+    letters = _letters(original)
+    if letters and letters[0] in "أإآ":
+        return False
+    return not (len(first) == 6 and first[2] == "ت" and first[4] == "ا")
 
 
 def _digit_variants(key: str) -> list[str]:
@@ -144,7 +156,7 @@ def term_keys(
     article = False
     if is_arabic(first):
         left = L_PRO
-        if first.startswith("ال") and len(first) >= 5:
+        if _has_article(first, original):
             article = True
             first = first[2:]
             left = L_ART_L if first.startswith("ل") else L_ART
@@ -159,7 +171,8 @@ def term_keys(
         return [KeySpec(k, left, word_right) for k in _digit_variants(head + last)]
     with_article = article if single else last.startswith("ال")
     pron_ok = not with_article
-    ending = _last_letter(original)
+    letters = _letters(original)
+    ending = letters[-1] if letters else ""
     specs: list[tuple[str, frozenset[str], frozenset[str]]] = []
     if ending in ("ة", "ۃ") and last.endswith("ه") and len(last) >= 2:
         stem = last[:-1]
