@@ -26,7 +26,6 @@ from monitor.matching.terms import (
     ART_ONLY_PREFIXES,
     ART_PREFIXES,
     L_ART,
-    L_NONE,
     L_PRO,
     L_WORD,
     MAX_PREFIX,
@@ -34,7 +33,7 @@ from monitor.matching.terms import (
     PRO_PREFIXES,
     R_AFFIX,
     R_WORD,
-    KeySpec,
+    Check,
 )
 from monitor.model import Hit, Item, RuleMatch
 from monitor.text.normalize import Normalized, normalize
@@ -81,8 +80,6 @@ class _Regex:
     refs: tuple[TermRef, ...]
 
 
-# One automaton value: (key length, ((left, right, plain, pron, single, refs), ...)).
-_Check = tuple[int, int, frozenset[str], frozenset[str], bool, tuple[TermRef, ...]]
 _Found = dict[int, list[tuple[TermRef, int, int, int]]]  # rule -> (ref, field, start, end)
 
 
@@ -101,24 +98,10 @@ class Engine:
     def __init__(
         self,
         rules: Sequence[CompiledRule] = (),
-        literals: Iterable[tuple[KeySpec, TermRef]] = (),
+        literals: Iterable[tuple[str, Check, TermRef]] = (),
         regexes: Iterable[tuple[str, Any, bool, TermRef]] = (),
     ) -> None:
-        by_key: dict[
-            str, dict[tuple[int, int, frozenset[str], frozenset[str], bool], dict[TermRef, None]]
-        ] = {}
-        for spec, ref in literals:
-            checks = by_key.setdefault(spec.key, {})
-            checks.setdefault((spec.left, spec.right, spec.plain, spec.pron, spec.single), {})[
-                ref
-            ] = None
-        ac: Any = None
-        if by_key:
-            ac = ahocorasick.Automaton()
-            for key, checks in by_key.items():
-                value = (len(key), tuple((*c, tuple(refs)) for c, refs in checks.items()))
-                ac.add_word(key, value)
-            ac.make_automaton()
+        ac, keys = _automaton(literals)
         by_pattern: dict[tuple[str, bool], tuple[Any, list[TermRef]]] = {}
         for pattern, rx, substring, ref in regexes:
             by_pattern.setdefault((pattern, substring), (rx, []))[1].append(ref)
@@ -137,7 +120,7 @@ class Engine:
         _set(self, "_ac", ac)
         _set(self, "_regexes", compiled)
         _set(self, "_regex_set", regex_set)
-        _set(self, "term_count", len(by_key) + len(compiled))
+        _set(self, "term_count", keys + len(compiled))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("an Engine is immutable; compile a new one")
@@ -187,9 +170,10 @@ class Engine:
         if not found:
             return []
         out: list[RuleMatch] = []
+        spans: dict[tuple[int, int, int], tuple[int, int]] = {}  # offsets mapped once per call
         for index in sorted(found):
             rule = self._rules[index]
-            if not rule.in_scope(source_id, tags):
+            if (rule.source_ids or rule.source_tags) and not rule.in_scope(source_id, tags):
                 continue
             raw = found[index]
             if rule.condition is not None:
@@ -198,77 +182,94 @@ class Engine:
                     units[ref.group].add(ref.unit)
                 if not rule.condition.evaluate([len(u) for u in units]):
                     continue
-            out.append(self._rule_match(rule, raw, norms))
+            out.append(self._rule_match(rule, raw, norms, spans))
         return out
 
     @staticmethod
     def _rule_match(
-        rule: CompiledRule, raw: list[tuple[TermRef, int, int, int]], norms: dict[int, Normalized]
+        rule: CompiledRule,
+        raw: list[tuple[TermRef, int, int, int]],
+        norms: dict[int, Normalized],
+        spans: dict[tuple[int, int, int], tuple[int, int]] | None = None,
     ) -> RuleMatch:
-        seen: set[tuple[int, int, int, int, str]] = set()
+        if spans is None:
+            spans = {}
+        if len(raw) > 1:
+            raw = sorted(set(raw), key=lambda r: (r[1], r[2], r[3], r[0].group, r[0].term))
         hits: list[Hit] = []
         for ref, bit, s, e in raw:
-            key = (bit, s, e, ref.group, ref.term)
-            if key in seen:
-                continue
-            seen.add(key)
-            start, end = norms[bit].to_original(s, e)
+            span = spans.get((bit, s, e))
+            if span is None:
+                span = spans[bit, s, e] = norms[bit].to_original(s, e)
             hits.append(
-                Hit(_FIELD_NAME[bit], start, end, ref.term, rule.groups[ref.group], ref.entity)
+                Hit(
+                    _FIELD_NAME[bit], span[0], span[1], ref.term, rule.groups[ref.group], ref.entity
+                )
             )
-        hits.sort(key=lambda h: (h.field != "title", h.start, h.end, h.group, h.term))
         info = rule.info
         return RuleMatch(info.id, info.title, info.level, tuple(hits), info.routes, info.tags)
 
     def _scan(self, t: str, bit: int, found: _Found) -> None:
-        """Every accepted hit in the normalized text `t`, appended to `found` by rule."""
-        n = len(t)
-        if self._ac is not None:
-            for end, (klen, checks) in self._ac.iter(t):
-                s = end - klen + 1
+        """Every accepted hit in the normalized text `t`, appended to `found` by rule.
+
+        The hot loop of the engine: one pass per automaton hit, with the common case (nothing
+        attached to the word on either side) decided by two character tests."""
+        ac = self._ac
+        if ac is not None:
+            n = len(t)
+            pro, art, art_only, art_l = (
+                PRO_PREFIXES,
+                ART_PREFIXES,
+                ART_ONLY_PREFIXES,
+                ART_L_PREFIXES,
+            )
+            get = found.get
+            for end, checks in ac.iter(t):
                 e = end + 1
-                for left, right, plain, pron, single, refs in checks:
+                after = t[e] if e < n else " "
+                for klen, left, right, plain, pron, single, refs in checks:
+                    s = e - klen
+                    before = t[s - 1] if s else " "
                     ws = s
                     article = False
-                    if left == L_WORD:
-                        if s and _joined(t[s - 1], t[s]):
-                            continue
-                    elif left != L_NONE:
-                        j = s
-                        while j and t[j - 1].isalpha():
-                            j -= 1
-                            if s - j > MAX_PREFIX:
-                                break
-                        if j != s:
+                    if left >= L_PRO:
+                        if before.isalpha():
+                            j = s - 1
+                            while j and t[j - 1].isalpha() and s - j <= MAX_PREFIX:
+                                j -= 1
                             prefix = t[j:s]
                             if left == L_PRO:
-                                if prefix not in PRO_PREFIXES:
+                                if prefix not in pro:
                                     continue
-                                article = prefix in ART_PREFIXES
-                            elif prefix not in (
-                                ART_ONLY_PREFIXES if left == L_ART else ART_L_PREFIXES
-                            ):
+                                article = prefix in art
+                            elif prefix not in (art_only if left == L_ART else art_l):
                                 continue
+                            ws = j
                         elif left != L_PRO:
                             continue  # the term's article is missing
-                        ws = j
+                    elif left == L_WORD and s and _joined(before, t[s]):
+                        continue
                     we = e
-                    if right == R_WORD:
-                        if e < n and _joined(t[e - 1], t[e]):
+                    if right == R_AFFIX:
+                        if after.isalpha():
+                            j = e + 1
+                            while j < n and t[j].isalpha() and j - e <= MAX_SUFFIX:
+                                j += 1
+                            suffix = t[e:j]
+                            if suffix not in plain and (suffix not in pron or (single and article)):
+                                continue
+                            we = j
+                        elif "" not in plain:
                             continue
-                    elif right == R_AFFIX:
-                        j = e
-                        while j < n and t[j].isalpha():
-                            j += 1
-                            if j - e > MAX_SUFFIX:
-                                break
-                        suffix = t[e:j]
-                        if suffix not in plain and (suffix not in pron or (single and article)):
-                            continue
-                        we = j
+                    elif right == R_WORD and e < n and _joined(t[end], after):
+                        continue
                     for ref in refs:
-                        if ref.fields & bit:
-                            found.setdefault(ref.rule, []).append((ref, bit, ws, we))
+                        if ref[5] & bit:  # the term may hit in this field
+                            hits = get(ref[0])
+                            if hits is None:
+                                found[ref[0]] = [(ref, bit, ws, we)]
+                            else:
+                                hits.append((ref, bit, ws, we))
         if self._regexes:
             self._scan_regexes(t, bit, found)
 
@@ -293,6 +294,33 @@ class Engine:
                 for ref in regex.refs:
                     if ref.fields & bit:
                         found.setdefault(ref.rule, []).append((ref, bit, s, e))
+
+
+def _automaton(literals: Iterable[tuple[str, Check, TermRef]]) -> tuple[Any, int]:
+    """One automaton over every key; a key's value is its checks, each with the terms behind it:
+    ((key length, left, right, plain, pron, single, terms), ...).
+
+    Values are kept small (100,000 terms must fit in well under 150 MB): checks are interned,
+    the keys of one term share its terms tuple, and no other index is built on the way."""
+    ac = ahocorasick.Automaton()
+    last_ref: TermRef | None = None
+    refs: tuple[TermRef, ...] = ()
+    for key, check, ref in literals:
+        if ref is not last_ref:
+            last_ref, refs = ref, (ref,)
+        value = (len(key), *check, refs)
+        old = ac.get(key, None)
+        if old is not None:  # the same key from another term or rule: merge by check
+            merged: dict[tuple[Any, ...], dict[TermRef, None]] = {}
+            for v in (*old, value):
+                merged.setdefault(v[:-1], {}).update(dict.fromkeys(v[-1]))
+            ac.add_word(key, tuple((*c, tuple(r)) for c, r in merged.items()))
+        else:
+            ac.add_word(key, (value,))
+    if not len(ac):
+        return None, 0
+    ac.make_automaton()
+    return ac, len(ac)
 
 
 def _joined(a: str, b: str) -> bool:

@@ -27,7 +27,7 @@ from monitor.matching.schema import (
     read_entity_file,
     read_rule_file,
 )
-from monitor.matching.terms import KeySpec, TermError, term_keys
+from monitor.matching.terms import Check, KeySpec, TermError, term_keys
 
 __all__ = ["build_engine", "compile_rules", "discover", "rules_fingerprint"]
 
@@ -99,7 +99,7 @@ class _Builder:
         self.broken = broken  # entities whose names do not compile (already reported)
         self.problems = problems
         self.rules: list[CompiledRule] = []
-        self.literals: list[tuple[KeySpec, TermRef]] = []
+        self.literals: list[tuple[str, Check, TermRef]] = []
         self.regexes: list[tuple[str, Any, bool, TermRef]] = []
         self._entity_keys: dict[tuple[str, bool, bool], list[tuple[str, list[KeySpec]]]] = {}
 
@@ -128,7 +128,7 @@ class _Builder:
     def add(self, spec: RuleSpec) -> None:
         index = len(self.rules)
         problems: list[Problem] = []
-        literals: list[tuple[KeySpec, TermRef]] = []
+        literals: list[tuple[str, Check, TermRef]] = []
         regexes: list[tuple[str, Any, bool, TermRef]] = []
         rule_bits = FIELD_BITS[spec.fields]
 
@@ -159,7 +159,7 @@ class _Builder:
                         continue
                     for alias, keys in self.entity_keys(ent, term.exact, term.substring):
                         ref = TermRef(index, gi, ui, alias, ent.id, bits)
-                        literals.extend((k, ref) for k in keys)
+                        literals.extend((k.key, k.check, ref) for k in keys)
                 elif term.kind == "regex":
                     try:
                         pattern, rx = compile_regex(term.text)
@@ -176,7 +176,7 @@ class _Builder:
                         problem(term.line, str(e))
                         continue
                     ref = TermRef(index, gi, ui, term.text, None, bits)
-                    literals.extend((k, ref) for k in keys)
+                    literals.extend((k.key, k.check, ref) for k in keys)
 
         names = {g.name: i for i, g in enumerate(spec.groups)}
         sizes = [len(g.terms) for g in spec.groups]

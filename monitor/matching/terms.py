@@ -22,9 +22,10 @@ the letters around it form an allowed word (see rules/README.md, "How a term mat
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 
-from monitor.text.normalize import fold_char, normalize_text
+from monitor.text.normalize import fold, normalize_text
 from monitor.text.tokenize import DIGIT, LETTER, OTHER, char_class, is_arabic, segments
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "R_AFFIX",
     "R_NONE",
     "R_WORD",
+    "Check",
     "KeySpec",
     "TermError",
     "term_keys",
@@ -63,9 +65,32 @@ ART_L_PREFIXES = ART_ONLY_PREFIXES | frozenset(c + "ل" for c in _CONJ)
 MAX_PREFIX = 4
 MAX_SUFFIX = 5
 
+# The suffix sets, shared by every key (a set per key would cost ~1 KB each).
 _EMPTY: frozenset[str] = frozenset()
-_NUMBER = frozenset(["ان", "ين", "ون", "ات"])
-_PLURAL_PRON = frozenset("ات" + p for p in PRONOUNS)
+_BARE = frozenset([""])
+_NOUN = frozenset(["", "ان", "ين", "ون", "ات"])  # + dual and plural endings
+_NOUN_TANWEEN = _NOUN | {"ا"}
+_NOUN_PRON = PRONOUNS | frozenset("ات" + p for p in PRONOUNS)
+_DUAL = frozenset(["ان", "ين"])  # after ة written ت
+_TA_PRON = PRONOUNS | {"ي"}  # after ة written ت, "my" cannot be a nisba
+_MAQSURA = frozenset(["", "ان", "ين", "ات"])
+_HAS_DIGIT = re.compile(r"[0-9]")
+
+
+Check = tuple[int, int, frozenset[str], frozenset[str], bool]  # left, right, plain, pron, single
+_CHECKS: dict[Check, Check] = {}
+
+
+def _check(
+    left: int,
+    right: int,
+    plain: frozenset[str] = _EMPTY,
+    pron: frozenset[str] = _EMPTY,
+    single: bool = False,
+) -> Check:
+    """An interned check, shared by every key that is checked the same way."""
+    c = (left, right, plain, pron, single)
+    return _CHECKS.setdefault(c, c)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,20 +98,50 @@ class KeySpec:
     """One automaton key of a term and how to check a hit of it."""
 
     key: str
-    left: int
-    right: int
-    plain: frozenset[str] = _EMPTY  # suffixes allowed with or without the article
-    pron: frozenset[str] = _EMPTY  # possessive suffixes: not after the article
-    single: bool = False  # the key is one word: the article/possessive rule applies
+    check: Check
+
+    @property
+    def left(self) -> int:
+        return self.check[0]
+
+    @property
+    def right(self) -> int:
+        return self.check[1]
+
+    @property
+    def plain(self) -> frozenset[str]:
+        """Suffixes allowed with or without the article."""
+        return self.check[2]
+
+    @property
+    def pron(self) -> frozenset[str]:
+        """Possessive suffixes: not after the article."""
+        return self.check[3]
+
+    @property
+    def single(self) -> bool:
+        """The key is one word: the article/possessive rule applies."""
+        return self.check[4]
 
 
 class TermError(ValueError):
     """The term cannot be compiled (empty after normalization, ...)."""
 
 
-def _letters(original: str) -> list[str]:
-    """The characters of the original term that survive normalization (ة, ى, أ, ...)."""
-    return [c for c in original if fold_char(c).strip()]
+def _first_letter(original: str) -> str:
+    """The first character of the original term that survives normalization (أ, ا, ...)."""
+    for c in original:
+        if fold(c).strip():
+            return c
+    return ""
+
+
+def _last_letter(original: str) -> str:
+    """The last character of the original term that survives normalization (ة, ى, ...)."""
+    for c in reversed(original):
+        if fold(c).strip():
+            return c
+    return ""
 
 
 def _has_article(first: str, original: str) -> bool:
@@ -96,14 +151,15 @@ def _has_article(first: str, original: str) -> bool:
     of roots starting with ل (التزام، التقاء، التحاق), whose ال is part of the word."""
     if not first.startswith("ال") or len(first) < 5:
         return False
-    letters = _letters(original)
-    if letters and letters[0] in "أإآ":
+    if _first_letter(original) in ("أ", "إ", "آ"):
         return False
     return not (len(first) == 6 and first[2] == "ت" and first[4] == "ا")
 
 
 def _digit_variants(key: str) -> list[str]:
     """`bm21` and `bm 21` are the same term: give both spellings of every letter/digit change."""
+    if not _HAS_DIGIT.search(key):
+        return [key]
     parts: list[str] = []  # segments and the separators between them
     for i, word in enumerate(key.split(" ")):
         if i:
@@ -139,13 +195,15 @@ def term_keys(
     if exact and substring:
         raise TermError("a term cannot be both exact and substring")
     if substring:
-        return [KeySpec(k, L_NONE, R_NONE) for k in _digit_variants(norm)]
+        check = _check(L_NONE, R_NONE)
+        return [KeySpec(k, check) for k in _digit_variants(norm)]
     first_cls = char_class(norm[0])
     last_cls = char_class(norm[-1])
     word_left = L_NONE if first_cls == OTHER else L_WORD
     word_right = R_NONE if last_cls == OTHER else R_WORD
     if exact:
-        return [KeySpec(k, word_left, word_right) for k in _digit_variants(norm)]
+        check = _check(word_left, word_right)
+        return [KeySpec(k, check) for k in _digit_variants(norm)]
 
     words = norm.split(" ")
     single = len(words) == 1
@@ -168,28 +226,27 @@ def term_keys(
 
     # the right side: suffixes, ة -> ت, ى -> ا
     if not is_arabic(last):
-        return [KeySpec(k, left, word_right) for k in _digit_variants(head + last)]
+        check = _check(left, word_right)
+        return [KeySpec(k, check) for k in _digit_variants(head + last)]
     with_article = article if single else last.startswith("ال")
     pron_ok = not with_article
-    letters = _letters(original)
-    ending = letters[-1] if letters else ""
+    ending = _last_letter(original)
     specs: list[tuple[str, frozenset[str], frozenset[str]]] = []
     if ending in ("ة", "ۃ") and last.endswith("ه") and len(last) >= 2:
         stem = last[:-1]
-        specs.append((last, frozenset([""]), _EMPTY))
-        specs.append((stem + "ت", frozenset(["ان", "ين"]), PRONOUNS | {"ي"} if pron_ok else _EMPTY))
-        specs.append((stem + "ات", frozenset([""]), PRONOUNS if pron_ok else _EMPTY))
+        specs.append((last, _BARE, _EMPTY))
+        specs.append((stem + "ت", _DUAL, _TA_PRON if pron_ok else _EMPTY))
+        specs.append((stem + "ات", _BARE, PRONOUNS if pron_ok else _EMPTY))
     elif ending == "ى" and last.endswith("ي") and len(last) >= 2:
-        specs.append((last, frozenset(["", "ان", "ين", "ات"]), _EMPTY))
+        specs.append((last, _MAQSURA, _EMPTY))
         if pron_ok:
             specs.append((last[:-1] + "ا", _EMPTY, PRONOUNS))
     else:
-        plain = frozenset([""]) | _NUMBER
-        if not name and not last.endswith(("ي", "ا")):
-            plain |= {"ا"}
-        specs.append((last, plain, PRONOUNS | _PLURAL_PRON if pron_ok else _EMPTY))
+        tanween = not name and not last.endswith(("ي", "ا"))
+        specs.append((last, _NOUN_TANWEEN if tanween else _NOUN, _NOUN_PRON if pron_ok else _EMPTY))
     out: list[KeySpec] = []
     for key_last, plain, pron in specs:
+        check = _check(left, R_AFFIX, plain, pron, single)
         for k in _digit_variants(head + key_last):
-            out.append(KeySpec(k, left, R_AFFIX, plain, pron, single))
+            out.append(KeySpec(k, check))
     return out

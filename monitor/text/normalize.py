@@ -21,7 +21,7 @@ variant the text uses. What it does, in order:
    `&amp;quot;`), then tags stripped (inline tags vanish, other tags become a space).
 4. Runs of spaces collapse to one.
 
-The fast path (str.replace chains guarded by cheap searches) and the reference path
+The fast path (a chain of `c in s` / `str.replace`, `str.lower`) and the reference path
 (`str.translate` with the full table) give the same result; tests prove it. The offset map is
 built only when asked for (`Normalized.to_original`), from the positions of the characters
 whose replacement is not exactly one character long.
@@ -36,7 +36,7 @@ import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
 
-__all__ = ["Normalized", "fold_char", "normalize", "normalize_text", "reference_normalize"]
+__all__ = ["Normalized", "fold", "fold_char", "normalize", "normalize_text", "reference_normalize"]
 
 # --------------------------------------------------------------------------- the table
 
@@ -124,6 +124,9 @@ def _is_identity_candidate(c: str) -> bool:
     )
 
 
+_ASTRAL = "\U00010000-\U0010ffff"
+
+
 def _char_class(chars: list[str]) -> str:
     """A regex character class for `chars`, compressed into ranges."""
     cps = sorted({ord(c) for c in chars})
@@ -139,9 +142,9 @@ def _char_class(chars: list[str]) -> str:
     return "[" + "".join(parts) + "]"
 
 
-# The fast path: the characters common in Arabic news, grouped so that one cheap search tells
-# whether a whole group can be skipped. Everything else the table changes is "rare" and sends
-# the text down the translate path.
+# The fast path: the characters common in Arabic news, each checked with `c in s` (a C scan, far
+# cheaper than a regex class search) and replaced. Everything else the table changes is "rare"
+# and sends the text down the translate path.
 _FAST_GROUPS: tuple[str, ...] = (
     "أإآٱؤئىة",  # letters
     "".join(chr(c) for c in range(0x064B, 0x0653)) + "ـٰ",  # tashkeel, tatweel, dagger alef
@@ -154,8 +157,9 @@ _FAST_GROUPS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class _Tables:
+    chars: dict[str, str]  # every character that changes -> its normalization
     translate: dict[int, str | int]
-    fast: tuple[tuple[re.Pattern[str], tuple[tuple[str, str], ...]], ...]
+    fast: tuple[tuple[str, str], ...]
     rare: re.Pattern[str]
     non_one: re.Pattern[str]
     out_len: dict[str, int]
@@ -183,22 +187,28 @@ def _tables() -> _Tables:
     # for every character missing from the mapping, which would dominate the cost.
     for cp in list(range(0x80)) + list(range(0x0600, 0x0700)) + list(range(0x2000, 0x2070)):
         translate.setdefault(cp, cp)
-    fast: list[tuple[re.Pattern[str], tuple[tuple[str, str], ...]]] = []
-    covered: set[str] = set()
-    for group in _FAST_GROUPS:
-        pairs = tuple((c, table[c]) for c in group if c in table)
-        covered.update(c for c, _ in pairs)
-        fast.append((re.compile(_char_class([c for c, _ in pairs])), pairs))
+    fast = tuple((c, table[c]) for group in _FAST_GROUPS for c in group if c in table)
+    covered = {c for c, _ in fast}
     rare_chars = [c for c in table if c not in covered and not ("A" <= c <= "Z")]
     rare_chars += lower_differs
     non_one = [c for c, v in table.items() if len(v) != 1]
+    # `re` tests a class of BMP ranges with a bitmap, but scans astral ranges one by one; so
+    # every astral character is a candidate (they are rare) and the exact answer comes later.
+    rare_chars = [c for c in rare_chars if c <= "\uffff"]
+    non_one = [c for c in non_one if c <= "\uffff"]
     return _Tables(
+        chars=table,
         translate=translate,
-        fast=tuple(fast),
-        rare=re.compile(_char_class(rare_chars)),
-        non_one=re.compile(_char_class(non_one)),
+        fast=fast,
+        rare=re.compile(_char_class(rare_chars)[:-1] + _ASTRAL + "]"),
+        non_one=re.compile(_char_class(non_one)[:-1] + _ASTRAL + "]"),
         out_len={c: len(v) for c, v in table.items() if len(v) != 1},
     )
+
+
+def fold(c: str) -> str:
+    """`fold_char(c)` from the table (fast)."""
+    return _tables().chars.get(c, c)
 
 
 # --------------------------------------------------------------------------- the stages
@@ -237,20 +247,22 @@ _INLINE_TAGS = frozenset(
         "var",
     ]
 )
+_SHORT = 128  # below this length the translate path is the faster one
 _MARKUP_ROUNDS = 4  # nested escaping deeper than this is left as it is
 _SPACES = re.compile("  +")
 
 
 def _fold(s: str) -> str:
-    """Stage 2: the per-character table, on the fast path when only common characters change."""
+    """Stage 2: the per-character table, on the fast path when only common characters change.
+
+    Short strings (rule terms, titles) go straight to str.translate: its cost grows with the
+    length, the replace chain's with the number of characters it checks."""
     t = _tables()
-    if t.rare.search(s) is not None:
+    if len(s) < _SHORT or t.rare.search(s) is not None:
         return s.translate(t.translate)
-    for guard, pairs in t.fast:
-        if guard.search(s) is not None:
-            for a, b in pairs:
-                if a in s:
-                    s = s.replace(a, b)
+    for a, b in t.fast:
+        if a in s:
+            s = s.replace(a, b)
     return s.lower()
 
 
@@ -266,7 +278,7 @@ def _markup_round(s: str) -> tuple[str, list[tuple[int, int, int]]]:
                 if not m.group(1):
                     continue
                 decoded = "&" + m.group(2)  # unknown entity: only undo the extra escaping
-            repl = "".join(fold_char(c) for c in decoded)
+            repl = "".join(fold(c) for c in decoded)
         elif m.group(4) is not None:
             repl = "" if m.group(4) in _INLINE_TAGS else " "
         else:
@@ -361,7 +373,9 @@ class Normalized:
         t = _tables()
         out_len = t.out_len
         fold_edits = [
-            (m.start(), m.end(), out_len[m.group()]) for m in t.non_one.finditer(self._possessive)
+            (m.start(), m.end(), out_len[m.group()])
+            for m in t.non_one.finditer(self._possessive)
+            if m.group() in out_len  # (an astral candidate may fold to one character)
         ]
         stages = [_Edits(fold_edits, keep_end_left=False)] if fold_edits else []
         for before, edits in self._steps:
@@ -375,9 +389,10 @@ class Normalized:
 
     def to_original(self, start: int, end: int) -> tuple[int, int]:
         """Map the span [start, end) of `text` to the span of `original` that produced it."""
-        if self._stages is None:
-            self._stages = self._build_stages()
-        for stage in self._stages:
+        stages = self._stages
+        if stages is None:
+            stages = self._stages = self._build_stages()
+        for stage in stages:
             start = stage.back(start, False)
             end = max(start, stage.back(end, True))  # an empty span stays empty
         return start, end
