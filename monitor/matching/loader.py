@@ -10,10 +10,12 @@ Files and directories whose name starts with "." are ignored.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import gc
 import hashlib
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -218,10 +220,31 @@ class _Builder:
         self.regexes.extend(regexes)
 
 
+@contextlib.contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Building allocates hundreds of thousands of tuples and nothing cyclic; the cyclic
+    collector would rescan the growing heap again and again (100,000 terms: 1.6 s instead of
+    1.0 s). Reference counting still frees everything; the previous state is restored."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def build_engine(
     rules: Sequence[RuleSpec], entities: Sequence[EntitySpec] = ()
 ) -> tuple[Engine, list[Problem]]:
     """Compile already read specs (what compile_rules does after reading the files)."""
+    with _no_cyclic_gc():
+        return _build_engine(rules, entities)
+
+
+def _build_engine(
+    rules: Sequence[RuleSpec], entities: Sequence[EntitySpec]
+) -> tuple[Engine, list[Problem]]:
     problems: list[Problem] = []
     by_id: dict[str, EntitySpec] = {}
     broken: dict[str, EntitySpec] = {}
@@ -271,6 +294,11 @@ def compile_rules(path: Path) -> tuple[Engine, list[Problem]]:
     path = Path(path)
     if not path.exists():
         return Engine(), [Problem(str(path), 1, "no such file or directory")]
+    with _no_cyclic_gc():
+        return _compile(path)
+
+
+def _compile(path: Path) -> tuple[Engine, list[Problem]]:
     rule_files, entity_files = discover(path)
     problems: list[Problem] = []
     entities: list[EntitySpec] = []
@@ -283,7 +311,7 @@ def compile_rules(path: Path) -> tuple[Engine, list[Problem]]:
         rules, probs = read_rule_file(f, str(f))
         specs.extend(rules)
         problems.extend(probs)
-    engine, build_problems = build_engine(specs, entities)
+    engine, build_problems = _build_engine(specs, entities)
     problems.extend(build_problems)
     problems.sort(key=lambda p: (p.file, p.line))
     return engine, problems

@@ -226,3 +226,18 @@ def test_fingerprint_changes_on_edit_add_remove(tmp_path: Path) -> None:
     os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
     assert rules_fingerprint(tmp_path) not in (first, second, third)
     assert rules_fingerprint(tmp_path / "missing")  # a string, no exception
+
+
+def test_compile_restores_the_cyclic_gc_state(tmp_path: Path) -> None:
+    import gc
+
+    write(tmp_path / "a.yaml", "id: a\nkeywords: [x]\n")
+    assert gc.isenabled()
+    compile_rules(tmp_path)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        compile_rules(tmp_path)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
