@@ -48,15 +48,14 @@ def find_corpus(explicit: str | None) -> Path:
 
 
 def _rss_mb() -> float:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
 def _reset_peak() -> bool:
     """Reset the kernel's peak-RSS counter (Linux); False when it cannot be done."""
     try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
+        Path("/proc/self/clear_refs").write_text("5")
         return True
     except OSError:
         return False
@@ -64,10 +63,9 @@ def _reset_peak() -> bool:
 
 def _peak_mb(resettable: bool) -> float:
     if resettable:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1e3
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1e3
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
 
 
@@ -106,9 +104,16 @@ def child(corpus: Path, set_name: str, n: int, items: int, repeat: int) -> dict[
     item_list = [Item(source_id="bench", key=str(i), title="", text=d) for i, d in enumerate(docs)]
     specs = [
         RuleSpec(
-            id=f"r{i}", title=f"rule {i}", level=Level.MEDIUM, file="bench", line=1,
-            groups=(GroupSpec("keywords", tuple(TermSpec(t, "term", 1)
-                                                for t in terms[i : i + RULE_SIZE]), 1),),
+            id=f"r{i}",
+            title=f"rule {i}",
+            level=Level.MEDIUM,
+            file="bench",
+            line=1,
+            groups=(
+                GroupSpec(
+                    "keywords", tuple(TermSpec(t, "term", 1) for t in terms[i : i + RULE_SIZE]), 1
+                ),
+            ),
         )
         for i in range(0, len(terms), RULE_SIZE)
     ]
@@ -124,10 +129,11 @@ def child(corpus: Path, set_name: str, n: int, items: int, repeat: int) -> dict[
     assert not problems, problems[:3]
 
     with tempfile.TemporaryDirectory() as tmp:
-        with open(Path(tmp) / "rules.yaml", "w", encoding="utf-8") as f:
+        with (Path(tmp) / "rules.yaml").open("w", encoding="utf-8") as f:
             for spec in specs:
-                words = ", ".join(json.dumps(t.text, ensure_ascii=False)
-                                  for t in spec.groups[0].terms)
+                words = ", ".join(
+                    json.dumps(t.text, ensure_ascii=False) for t in spec.groups[0].terms
+                )
                 f.write(f"- id: {spec.id}\n  keywords: [{words}]\n")
         t0 = time.perf_counter()
         _, problems = compile_rules(Path(tmp))
@@ -156,12 +162,22 @@ def child(corpus: Path, set_name: str, n: int, items: int, repeat: int) -> dict[
         raw_best = min(raw_best, time.perf_counter() - t0)
 
     return {
-        "set": set_name, "terms": n, "keys": engine.term_count, "rules": len(engine.rules),
-        "build_s": build_s, "build_peak_mb": peak_mb, "build_held_mb": held_mb,
-        "yaml_s": yaml_s, "items": items, "corpus_mb": corpus_mb,
-        "items_s": items / best, "mb_s": corpus_mb / best,
-        "raw_items_s": items / raw_best, "raw_mb_s": corpus_mb / raw_best,
-        "matches_per_item": matches / items, "raw_hits_per_item": raw_hits / items,
+        "set": set_name,
+        "terms": n,
+        "keys": engine.term_count,
+        "rules": len(engine.rules),
+        "build_s": build_s,
+        "build_peak_mb": peak_mb,
+        "build_held_mb": held_mb,
+        "yaml_s": yaml_s,
+        "items": items,
+        "corpus_mb": corpus_mb,
+        "items_s": items / best,
+        "mb_s": corpus_mb / best,
+        "raw_items_s": items / raw_best,
+        "raw_mb_s": corpus_mb / raw_best,
+        "matches_per_item": matches / items,
+        "raw_hits_per_item": raw_hits / items,
     }
 
 
@@ -169,10 +185,15 @@ def child(corpus: Path, set_name: str, n: int, items: int, repeat: int) -> dict[
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    base = {r["set"]: r["items_s"] for r in rows if r["terms"] == min(
-        x["terms"] for x in rows if x["set"] == r["set"])}
-    head = ("| set | terms | build s | build peak MB | YAML load s | items/s | MB/s | raw items/s "
-            "| raw MB/s | vs raw | vs fewest terms | rules matched/item |")
+    base = {
+        r["set"]: r["items_s"]
+        for r in rows
+        if r["terms"] == min(x["terms"] for x in rows if x["set"] == r["set"])
+    }
+    head = (
+        "| set | terms | build s | build peak MB | YAML load s | items/s | MB/s | raw items/s "
+        "| raw MB/s | vs raw | vs fewest terms | rules matched/item |"
+    )
     lines = [head, "|" + "---|" * 12]
     for r in rows:
         lines.append(
@@ -193,15 +214,19 @@ def verdicts(rows: list[dict[str, Any]]) -> list[str]:
             r, b = by_n[10_000], by_n[10]
             a = r["items_s"] / b["items_s"]
             c = r["items_s"] / r["raw_items_s"]
-            out.append(f"{set_name}: 10,000 terms at {a:.2f}x the 10-term throughput (target "
-                       f">= 0.5x: {'ok' if a >= 0.5 else 'MISSED'}), {c:.2f}x the raw reference "
-                       f"(target >= 0.3x: {'ok' if c >= 0.3 else 'MISSED'})")
+            out.append(
+                f"{set_name}: 10,000 terms at {a:.2f}x the 10-term throughput (target "
+                f">= 0.5x: {'ok' if a >= 0.5 else 'MISSED'}), {c:.2f}x the raw reference "
+                f"(target >= 0.3x: {'ok' if c >= 0.3 else 'MISSED'})"
+            )
         if 100_000 in by_n:
             r = by_n[100_000]
             ok = r["build_s"] < 2 and r["build_peak_mb"] < 150
-            out.append(f"{set_name}: 100,000 terms build in {r['build_s']:.2f} s, peak "
-                       f"+{r['build_peak_mb']:.0f} MB (target < 2 s, < 150 MB: "
-                       f"{'ok' if ok else 'MISSED'})")
+            out.append(
+                f"{set_name}: 100,000 terms build in {r['build_s']:.2f} s, peak "
+                f"+{r['build_peak_mb']:.0f} MB (target < 2 s, < 150 MB: "
+                f"{'ok' if ok else 'MISSED'})"
+            )
     return out
 
 
@@ -223,14 +248,27 @@ def main() -> None:
     rows = []
     for set_name in args.sets:
         for n in args.terms:
-            cmd = [sys.executable, __file__, "--corpus", str(corpus), "--items", str(args.items),
-                   "--repeat", str(args.repeat), "--child", set_name, str(n)]
+            cmd = [
+                sys.executable,
+                __file__,
+                "--corpus",
+                str(corpus),
+                "--items",
+                str(args.items),
+                "--repeat",
+                str(args.repeat),
+                "--child",
+                set_name,
+                str(n),
+            ]
             done = subprocess.run(cmd, check=True, capture_output=True, text=True)
             rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
             print(f"  {set_name} {n:>7,} terms done", file=sys.stderr)
-    print(f"Python {sys.version.split()[0]}, {args.items} items of 2-5 KB "
-          f"({rows[0]['corpus_mb']:.2f} MB), best of {args.repeat} passes, rules of "
-          f"{RULE_SIZE} terms; build = Engine from rule specs in a fresh process.\n")
+    print(
+        f"Python {sys.version.split()[0]}, {args.items} items of 2-5 KB "
+        f"({rows[0]['corpus_mb']:.2f} MB), best of {args.repeat} passes, rules of "
+        f"{RULE_SIZE} terms; build = Engine from rule specs in a fresh process.\n"
+    )
     print(table(rows))
     print()
     for line in verdicts(rows):
