@@ -60,7 +60,6 @@ class TermRef(NamedTuple):
 class CompiledRule:
     info: RuleInfo
     groups: tuple[str, ...]
-    group_sizes: tuple[int, ...]
     condition: Condition | None  # None: any hit is a match
     source_ids: frozenset[str]
     source_tags: frozenset[str]
@@ -206,6 +205,8 @@ class Engine:
                     _FIELD_NAME[bit], span[0], span[1], ref.term, rule.groups[ref.group], ref.entity
                 )
             )
+        if len(hits) > 1:
+            hits = list(dict.fromkeys(hits))  # a term listed twice in a group hits once
         info = rule.info
         return RuleMatch(info.id, info.title, info.level, tuple(hits), info.routes, info.tags)
 

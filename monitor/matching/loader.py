@@ -208,7 +208,6 @@ class _Builder:
             CompiledRule(
                 spec.info,
                 tuple(g.name for g in spec.groups),
-                tuple(sizes),
                 condition,
                 ids,
                 tags,

@@ -100,29 +100,6 @@ class KeySpec:
     key: str
     check: Check
 
-    @property
-    def left(self) -> int:
-        return self.check[0]
-
-    @property
-    def right(self) -> int:
-        return self.check[1]
-
-    @property
-    def plain(self) -> frozenset[str]:
-        """Suffixes allowed with or without the article."""
-        return self.check[2]
-
-    @property
-    def pron(self) -> frozenset[str]:
-        """Possessive suffixes: not after the article."""
-        return self.check[3]
-
-    @property
-    def single(self) -> bool:
-        """The key is one word: the article/possessive rule applies."""
-        return self.check[4]
-
 
 class TermError(ValueError):
     """The term cannot be compiled (empty after normalization, ...)."""

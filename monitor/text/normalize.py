@@ -220,33 +220,11 @@ _ENTITY_OR_TAG = re.compile(
     r"|<(/?)([a-z][a-z0-9:-]{0,31})(?:\s[^<>]*)?/?>",
     re.S,
 )
-_INLINE_TAGS = frozenset(
-    [
-        "a",
-        "abbr",
-        "b",
-        "bdi",
-        "bdo",
-        "cite",
-        "code",
-        "em",
-        "font",
-        "i",
-        "kbd",
-        "mark",
-        "q",
-        "s",
-        "small",
-        "span",
-        "strike",
-        "strong",
-        "sub",
-        "sup",
-        "time",
-        "u",
-        "var",
-    ]
+# tags that vanish (inline formatting); any other tag becomes a space
+_INLINE = (
+    "a abbr b bdi bdo cite code em font i kbd mark q s small span strike strong sub sup time u var"
 )
+_INLINE_TAGS = frozenset(_INLINE.split())
 _SHORT = 128  # below this length the translate path is the faster one
 _MARKUP_ROUNDS = 4  # nested escaping deeper than this is left as it is
 _SPACES = re.compile("  +")

@@ -240,3 +240,9 @@ def test_explain_ignores_condition_and_scope(tmp_path: Path) -> None:
     got = e.explain("قصف مطار")
     assert list(got) == ["strike-on-bases"]
     assert [h.group for h in got["strike-on-bases"].hits] == ["attack"]
+
+
+def test_a_term_listed_twice_hits_once(tmp_path: Path) -> None:
+    e = make(tmp_path, "id: t\nkeywords: [هدنة, هدنة, الهدنة]\n")
+    [m] = e.match_text("الهدنة")
+    assert [(h.term, h.start, h.end) for h in m.hits] == [("الهدنة", 0, 6), ("هدنة", 0, 6)]
