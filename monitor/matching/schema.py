@@ -228,7 +228,7 @@ class _Reader:
 
     def term(self, node: yaml.Node, what: str, *, allow_regex: bool = True) -> TermSpec | None:
         line = _line(node)
-        if isinstance(node, yaml.ScalarNode) and node.tag != "tag:yaml.org,2002:null":
+        if isinstance(node, yaml.ScalarNode):  # a term is text, even `no`, `2254` or `null`
             text = str(node.value)
             kind = "entity" if text.startswith("@") else "term"
             if not text.strip():

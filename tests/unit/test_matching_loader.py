@@ -241,3 +241,17 @@ def test_compile_restores_the_cyclic_gc_state(tmp_path: Path) -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_terms_are_text_whatever_yaml_would_make_of_them(tmp_path: Path) -> None:
+    write(tmp_path / "a.yaml", "id: a\nkeywords: [no, yes, 2254, null, 1.5]\n")
+    engine, problems = compile_rules(tmp_path)
+    assert problems == []
+    [m] = engine.match_text("no yes 2254 null 1.5")
+    assert [h.term for h in m.hits] == ["no", "yes", "2254", "null", "1.5"]
+
+
+def test_an_empty_list_item_is_an_empty_term(tmp_path: Path) -> None:
+    assert problems_of(tmp_path, "id: a\nkeywords:\n  - هدنة\n  -\n") == [
+        "r.yaml:4: keywords[1]: empty term"
+    ]
