@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -30,6 +31,7 @@ __all__ = [
 ]
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+T = TypeVar("T")
 
 RULE_KEYS = frozenset(
     [
@@ -526,25 +528,24 @@ def _items(doc: yaml.Node) -> list[yaml.Node]:
     return list(doc.value) if isinstance(doc, yaml.SequenceNode) else [doc]
 
 
-def read_rule_file(path: Path, display: str) -> tuple[list[RuleSpec], list[Problem]]:
-    """The rules of one file (one rule, a list of rules, or several YAML documents)."""
+def _read(
+    path: Path, display: str, parse: Callable[[_Reader, yaml.Node], T | None]
+) -> tuple[list[T], list[Problem]]:
     reader = _Reader(display)
-    rules: list[RuleSpec] = []
+    out: list[T] = []
     for doc in _documents(path, reader):
         for node in _items(doc):
-            rule = reader.rule(node)
-            if rule is not None:
-                rules.append(rule)
-    return rules, reader.problems
+            spec = parse(reader, node)
+            if spec is not None:
+                out.append(spec)
+    return out, reader.problems
+
+
+def read_rule_file(path: Path, display: str) -> tuple[list[RuleSpec], list[Problem]]:
+    """The rules of one file (one rule, a list of rules, or several YAML documents)."""
+    return _read(path, display, _Reader.rule)
 
 
 def read_entity_file(path: Path, display: str) -> tuple[list[EntitySpec], list[Problem]]:
     """The entities of one file: a list of {id, kind, names}."""
-    reader = _Reader(display)
-    out: list[EntitySpec] = []
-    for doc in _documents(path, reader):
-        for node in _items(doc):
-            ent = reader.entity(node)
-            if ent is not None:
-                out.append(ent)
-    return out, reader.problems
+    return _read(path, display, _Reader.entity)

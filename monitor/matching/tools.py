@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 from monitor.matching.engine import CompiledRule, Engine
 from monitor.matching.loader import compile_rules
-from monitor.matching.schema import ExampleSpec
+from monitor.matching.schema import ExampleSpec, Problem
 from monitor.model import Hit, RuleMatch
 
 __all__ = ["format_spans", "match_command", "rules_check", "rules_test"]
@@ -65,13 +65,22 @@ def _field_spans(hits: Iterable[Hit], name: str) -> list[tuple[int, int]]:
 # --------------------------------------------------------------------------- rules check
 
 
-def rules_check(path: Path, out: TextIO) -> int:
-    """Validate every rule and entity file; print every problem as `file:line: message`."""
+def _compile_and_report(path: Path, out: TextIO) -> tuple[Engine, list[Problem]] | None:
+    """compile_rules, with every problem printed to `out`; None when `path` is missing."""
     if _missing(path):
-        return 2
+        return None
     engine, problems = compile_rules(path)
     for p in problems:
         print(p, file=out)
+    return engine, problems
+
+
+def rules_check(path: Path, out: TextIO) -> int:
+    """Validate every rule and entity file; print every problem as `file:line: message`."""
+    loaded = _compile_and_report(path, out)
+    if loaded is None:
+        return 2
+    engine, problems = loaded
     if problems:
         print(f"{len(problems)} problem(s); {len(engine.rules)} rule(s) usable", file=out)
         return 1
@@ -111,11 +120,10 @@ def _groups_hit(m: RuleMatch | None, rule: CompiledRule) -> str:
 
 def rules_test(path: Path, out: TextIO) -> int:
     """Run every rule's examples; print each failure with the spans that matched."""
-    if _missing(path):
+    loaded = _compile_and_report(path, out)
+    if loaded is None:
         return 2
-    engine, problems = compile_rules(path)
-    for p in problems:
-        print(p, file=out)
+    engine, problems = loaded
     total = failed = 0
     without: list[str] = []
     for rule in engine.compiled_rules:
