@@ -12,7 +12,7 @@ import os
 # this opt-in makes it a timedelta (the future default); our code reads both.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
-from telegram import Bot  # noqa: E402
+from telegram import Bot
 from telegram.request import HTTPXRequest
 
 SEND_TIMEOUT = 20.0
