@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from monitor.config.schema import ConsoleSinkConfig
+from monitor.errors import PermanentDeliveryError
 from monitor.model import Alert, Hit, Level
 from monitor.sinks.base import Limit
 
@@ -34,8 +35,11 @@ class ConsoleSink:
         return ()
 
     async def send(self, alert: Alert) -> str | None:
-        self.stream.write(render(alert, color=self.color) + "\n")
-        self.stream.flush()
+        try:
+            self.stream.write(render(alert, color=self.color) + "\n")
+            self.stream.flush()
+        except (BrokenPipeError, ValueError) as exc:  # the reader went away / stream closed
+            raise PermanentDeliveryError(f"console output closed: {exc}", where=self.id) from exc
         return None
 
     async def send_digest(self, alerts: Sequence[Alert]) -> str | None:
@@ -61,7 +65,7 @@ def render(alert: Alert, *, color: bool = False) -> str:
     lines[-1] += f"  time: {when:%Y-%m-%d %H:%M} UTC"
     if item.url:
         lines.append(f"    link: {_clean(item.url)}")
-    hits = [h for m in alert.matches for h in m.hits]
+    hits = outermost([h for m in alert.matches for h in m.hits])
     if hits:
         lines.append(
             "    hits: " + "; ".join(_hit(item.title, item.text, h, color) for h in hits[:6])
@@ -69,6 +73,18 @@ def render(alert: Alert, *, color: bool = False) -> str:
     for mention in alert.also:
         lines.append(f"    also: {mention.source_id} {_clean(mention.url or mention.title)}")
     return "\n".join(lines)
+
+
+def outermost(hits: list[Hit]) -> list[Hit]:
+    """Hits not inside another hit of the same field (قاعدة عين الأسد, not also عين الأسد),
+    in reading order."""
+    ordered = sorted(hits, key=lambda h: (h.field != "title", h.start, -h.end))
+    kept: list[Hit] = []
+    for hit in ordered:
+        if kept and kept[-1].field == hit.field and hit.end <= kept[-1].end:
+            continue
+        kept.append(hit)
+    return kept
 
 
 def _hit(title: str, text: str, hit: Hit, color: bool) -> str:
