@@ -109,7 +109,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         app = App(_load(args))
         return asyncio.run(app.run_once() if args.once else app.run_forever())
     if args.command == "rules":
-        from monitor.matching import tools
+        import monitor.matching.tools as tools
 
         path = _rules_path(args, args.path)
         if args.rules_command == "check":

@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from monitor.config.schema import (
     ConsoleSinkConfig,
+    HttpServerConfig,
     MonitorConfig,
     RouteConfig,
     RssSourceConfig,
@@ -119,6 +120,12 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> LoadedConfi
             message = err["msg"].removeprefix("Value error, ")
             problems.append((line, f"{path}:{line}: {key + ': ' if key else ''}{message}"))
         raise ConfigError("\n".join(text for _, text in sorted(problems))) from exc
+    listen = env.get("MONITOR_HTTP_LISTEN")
+    if listen:  # the deployment's choice wins over the file (containers bind 0.0.0.0)
+        try:
+            config = config.model_copy(update={"http_server": HttpServerConfig(listen=listen)})
+        except ValidationError as exc:
+            raise ConfigError(f"MONITOR_HTTP_LISTEN: {exc.errors()[0]['msg']}") from exc
     disabled = _check_sinks(config, path, lines)
     return LoadedConfig(config=config, path=path, env=env, disabled_sinks=disabled)
 

@@ -126,13 +126,12 @@ def exercise(config: Path) -> list[str]:
     assert asyncio.run(status.health(loaded, io.StringIO())) == 0
     done.append("config, sqlite store, health")
 
-    import monitor.matching
+    from monitor import cli
 
-    if hasattr(monitor.matching, "compile_rules"):  # the whole CLI imports once rules exist
-        from monitor import cli
-
+    with contextlib.redirect_stdout(io.StringIO()) as out:  # the probe's own stdout is its verdict
         assert cli.main(["health", "--config", str(config)]) == 0
-        done.append("`monitor health`")
+    assert out.getvalue().startswith("ok:")
+    done.append("`monitor health`")
     return done
 
 

@@ -114,3 +114,12 @@ def test_durations_and_sizes(tmp_path: Path) -> None:
     assert (cfg.defaults.interval, cfg.defaults.jitter) == (90, 60)
     assert cfg.http.max_bytes == 2_000_000
     assert cfg.store.seen_ttl == 30 * 86400
+
+
+def test_http_listen_from_the_environment_wins(tmp_path: Path) -> None:
+    path = write(tmp_path, "http_server:\n  listen: 127.0.0.1:9108\n")
+    assert load_config(path, env={}).config.http_server.listen == "127.0.0.1:9108"
+    loaded = load_config(path, env={"MONITOR_HTTP_LISTEN": "0.0.0.0:9200"})
+    assert loaded.config.http_server.listen == "0.0.0.0:9200"
+    with pytest.raises(ConfigError, match="MONITOR_HTTP_LISTEN"):
+        load_config(path, env={"MONITOR_HTTP_LISTEN": "nonsense"})
