@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from monitor.model import Alert
+from monitor.model import Alert, Mention
 
 
 @dataclass(slots=True)
@@ -54,6 +54,29 @@ class Batch:
     cursor: Cursor
     seen: list[SeenMark] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)  # each is enqueued only if its claim is won
+
+
+@dataclass(frozen=True, slots=True)
+class StoryClaim:
+    """An item asking which story it belongs to.
+
+    `key` names the item (unique, source-scoped); `aliases` are identities that other sources
+    share (canonical URL, content hash); `signature` is the encoded MinHash (empty: too short
+    to compare) with its LSH `bands`; `mention` is what "also reported by" shows of it."""
+
+    key: str
+    aliases: tuple[str, ...]
+    signature: str
+    bands: tuple[str, ...]
+    mention: Mention
+
+
+@dataclass(frozen=True, slots=True)
+class StoryFound:
+    story: str
+    new: bool  # this item started the story
+    known: bool  # this item was in the story already (seen again, e.g. an edit)
+    mentions: tuple[Mention, ...]  # every item of the story so far, first first
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +118,10 @@ class Store(Protocol):
     async def list_cursors(self) -> list[Cursor]: ...
     async def seen_versions(self, source_id: str, identities: list[str]) -> list[str | None]: ...
     async def commit(self, batch: Batch) -> list[str]: ...  # ids of alerts enqueued
+    async def assign_stories(
+        self, claims: list[StoryClaim], threshold: float
+    ) -> list[StoryFound]: ...  # atomic: a story found or started per claim, in one round trip
+    async def claimed_alerts(self, alert_ids: list[str]) -> list[Alert | None]: ...
 
     # outbox
     async def lease(self, limit: int, lease_seconds: float) -> list[OutboxEntry]: ...

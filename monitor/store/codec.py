@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime
 from typing import Any
 
-from monitor.model import Alert, as_utc
+from monitor.model import Alert, Mention, as_utc
 from monitor.store.base import Cursor, OutboxEntry, SentRecord
 
 _CURSOR_TIMES = ("last_poll", "last_success", "not_before")
@@ -93,3 +94,20 @@ def sent_from_json(raw: str) -> SentRecord:
 
 def _dt(value: str | None) -> datetime | None:
     return None if not value else as_utc(datetime.fromisoformat(value))
+
+
+def mention_to_json(mention: Mention) -> str:
+    return dumps({**mention.to_dict(), "t": time.time()})
+
+
+def mentions_from_json(raws: list[str]) -> tuple[Mention, ...]:
+    """Mentions in the order they joined the story."""
+    data = sorted((json.loads(r) for r in raws), key=lambda d: float(d.get("t", 0)))
+    return tuple(Mention.from_dict(d) for d in data)
+
+
+def alert_from_entry(raw: str | None) -> Alert | None:
+    """The alert inside an outbox entry (or a claim, which holds the same JSON)."""
+    if not raw or not raw.startswith("{"):
+        return None
+    return Alert.from_dict(json.loads(raw)["alert"])

@@ -8,7 +8,11 @@ the same names as row keys where it keeps key/value state.
 | ------------------------------------ | ------ | ------------------ | ----- |
 | {ns}:cursor:<source>                 | string | none               | the source's Cursor as JSON |
 | {ns}:seen:<source>:<identity>        | string | SEEN_TTL (30 d)    | content version of the item seen |
-| {ns}:claim:<alert id>                | string | CLAIM_TTL (48 h)   | "1": this alert (destination+story) is taken |
+| {ns}:claim:<alert id>                | string | CLAIM_TTL (48 h)   | the alert first enqueued (destination+story taken) |
+| {ns}:alias:<identity>                | string | CLAIM_TTL          | story id of a canonical URL or content hash |
+| {ns}:ssig:<story>                    | string | CLAIM_TTL          | the story's MinHash signature (hex) |
+| {ns}:lsh:<band key>                  | set    | CLAIM_TTL          | story ids whose signature has this LSH band |
+| {ns}:smen:<story>                    | hash   | CLAIM_TTL          | item key -> mention JSON (the story's sources) |
 | {ns}:outbox:data                     | hash   | none               | alert id -> entry JSON (alert, state, attempts, error) |
 | {ns}:outbox:queue                    | zset   | none               | alert id -> due time (ms) |
 | {ns}:outbox:leased                   | zset   | none               | alert id -> lease expiry (ms) |
@@ -21,6 +25,7 @@ the same names as row keys where it keeps key/value state.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 SEEN_TTL = 30 * 24 * 3600
@@ -28,6 +33,12 @@ CLAIM_TTL = 48 * 3600
 RECEIPT_TTL = 7 * 24 * 3600
 SENT_KEEP = 200
 DEFAULT_NAMESPACE = "monitor"
+
+
+def story_id(item_key: str) -> str:
+    """The id a story gets from the item that starts it (deterministic: two replicas that start
+    the same story name it the same)."""
+    return "st:" + hashlib.blake2b(item_key.encode("utf-8"), digest_size=12).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +61,11 @@ class Keys:
 
     def claim(self, alert_id: str) -> str:
         return f"{self.tag}:claim:{alert_id}"
+
+    @property
+    def prefix(self) -> str:
+        """For scripts that derive story keys themselves: alias:, ssig:, lsh:, smen:."""
+        return f"{self.tag}:"
 
     @property
     def outbox_data(self) -> str:

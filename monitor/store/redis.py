@@ -7,6 +7,7 @@ Multi-key writes run as Lua scripts (atomic, one round trip); every key carries 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -18,92 +19,20 @@ from redis.exceptions import RedisError
 from monitor.errors import StoreError
 from monitor.model import Alert
 from monitor.store import codec
-from monitor.store.base import Batch, Cursor, OutboxEntry, OutboxStats, SentRecord
-from monitor.store.keys import SENT_KEEP, Keys, Ttls
+from monitor.store.base import (
+    Batch,
+    Cursor,
+    OutboxEntry,
+    OutboxStats,
+    SentRecord,
+    StoryClaim,
+    StoryFound,
+)
+from monitor.store.keys import SENT_KEEP, Keys, Ttls, story_id
+from monitor.store.redis_scripts import ACK, ASSIGN, COMMIT, LEASE, MOVE, RELEASE, TOUCH
 
 T = TypeVar("T")
 Arg = str | int | float
-
-# KEYS: outbox data, outbox queue, n claim keys, m seen keys, cursor key
-# ARGV: n, m, claim ttl, seen ttl, due ms, cursor json, n x (id, entry), m x version
-_COMMIT = """
-local n = tonumber(ARGV[1]); local m = tonumber(ARGV[2])
-local due = tonumber(ARGV[5])
-local won = {}
-for i = 1, n do
-  local id = ARGV[5 + 2 * i]; local entry = ARGV[6 + 2 * i]
-  if redis.call('SET', KEYS[2 + i], '1', 'NX', 'EX', ARGV[3]) then
-    redis.call('HSET', KEYS[1], id, entry)
-    redis.call('ZADD', KEYS[2], due + i / 1000000, id)
-    won[#won + 1] = id
-  end
-end
-for j = 1, m do
-  redis.call('SET', KEYS[2 + n + j], ARGV[6 + 2 * n + j], 'EX', ARGV[4])
-end
-redis.call('SET', KEYS[3 + n + m], ARGV[6])
-return won
-"""
-
-# KEYS: data, queue, leased. ARGV: now ms, limit, lease-until ms
-_LEASE = """
-local now = tonumber(ARGV[1])
-local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)
-for _, id in ipairs(expired) do
-  redis.call('ZREM', KEYS[3], id)
-  redis.call('ZADD', KEYS[2], now, id)
-end
-local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'WITHSCORES', 'LIMIT', 0, ARGV[2])
-local out = {}
-for k = 1, #ids, 2 do
-  local id = ids[k]
-  redis.call('ZREM', KEYS[2], id)
-  local data = redis.call('HGET', KEYS[1], id)
-  if data then
-    redis.call('ZADD', KEYS[3], ARGV[3], id)
-    out[#out + 1] = id; out[#out + 1] = data; out[#out + 1] = ids[k + 1]
-  end
-end
-return out
-"""
-
-# KEYS: data, queue, leased, dead, receipt key, sent list. ARGV: id, sent json, receipt, ttl, keep
-_ACK = """
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('HDEL', KEYS[1], ARGV[1])
-redis.call('ZREM', KEYS[2], ARGV[1]); redis.call('ZREM', KEYS[3], ARGV[1])
-redis.call('ZREM', KEYS[4], ARGV[1])
-redis.call('LPUSH', KEYS[6], ARGV[2]); redis.call('LTRIM', KEYS[6], 0, tonumber(ARGV[5]) - 1)
-if ARGV[3] ~= '' then redis.call('SET', KEYS[5], ARGV[3], 'EX', ARGV[4]) end
-return 1
-"""
-
-# KEYS: data, queue, leased, dead. ARGV: id, new entry json, target ('queue'|'dead'), score ms
-_MOVE = """
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('ZREM', KEYS[2], ARGV[1]); redis.call('ZREM', KEYS[3], ARGV[1])
-redis.call('ZREM', KEYS[4], ARGV[1])
-if ARGV[3] == 'dead' then redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
-else redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1]) end
-return 1
-"""
-
-# KEYS: queue, leased. ARGV: due ms, ids...: back to the queue in order, only if still leased
-_RELEASE = """
-for i = 2, #ARGV do
-  if redis.call('ZREM', KEYS[2], ARGV[i]) == 1 then
-    redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + (i - 1) / 1000000, ARGV[i])
-  end
-end
-return 1
-"""
-
-# KEYS: leased. ARGV: until ms, ids...: extend leases still held
-_TOUCH = """
-for i = 2, #ARGV do redis.call('ZADD', KEYS[1], 'XX', ARGV[1], ARGV[i]) end
-return 1
-"""
 
 
 def _ms(value: float) -> int:
@@ -135,12 +64,13 @@ class RedisStore:
             socket_connect_timeout=timeout,
             health_check_interval=30,
         )
-        self._commit = self._client.register_script(_COMMIT)
-        self._lease = self._client.register_script(_LEASE)
-        self._ack = self._client.register_script(_ACK)
-        self._move = self._client.register_script(_MOVE)
-        self._release = self._client.register_script(_RELEASE)
-        self._touch = self._client.register_script(_TOUCH)
+        self._commit = self._client.register_script(COMMIT)
+        self._lease = self._client.register_script(LEASE)
+        self._ack = self._client.register_script(ACK)
+        self._move = self._client.register_script(MOVE)
+        self._release = self._client.register_script(RELEASE)
+        self._touch = self._client.register_script(TOUCH)
+        self._assign = self._client.register_script(ASSIGN)
 
     def __repr__(self) -> str:
         return "RedisStore(<redacted url>)"
@@ -208,6 +138,40 @@ class RedisStore:
         args += [m.version for m in batch.seen]
         won = await self._do(lambda: cast(Awaitable[list[str]], self._commit(keys, args)))
         return list(won)
+
+    async def assign_stories(self, claims: list[StoryClaim], threshold: float) -> list[StoryFound]:
+        if not claims:
+            return []
+        requests = [
+            {
+                "id": story_id(c.key),
+                "key": c.key,
+                "aliases": list(c.aliases),
+                "sig": c.signature,
+                "bands": list(c.bands),
+                "mention": codec.mention_to_json(c.mention),
+            }
+            for c in claims
+        ]
+        args: list[Arg] = [
+            codec.dumps(requests),
+            self.ttls.claim,
+            threshold,
+            self.keys.prefix,
+            time.time(),
+        ]
+        raw = await self._do(lambda: cast(Awaitable[str], self._assign([self.keys.prefix], args)))
+        return [
+            StoryFound(story, bool(new), bool(known), codec.mentions_from_json(values))
+            for story, new, known, values in json.loads(raw)
+        ]
+
+    async def claimed_alerts(self, alert_ids: list[str]) -> list[Alert | None]:
+        if not alert_ids:
+            return []
+        names = [self.keys.claim(a) for a in alert_ids]
+        raws = await self._do(lambda: cast(Awaitable[list[str | None]], self._client.mget(names)))
+        return [codec.alert_from_entry(r) for r in raws]
 
     # outbox ----------------------------------------------------------------------------
 

@@ -21,8 +21,15 @@ from typing import TypeVar
 from monitor.errors import StoreError
 from monitor.model import Alert
 from monitor.store import codec
-from monitor.store.base import Batch, Cursor, OutboxEntry, OutboxStats, SentRecord
-from monitor.store.keys import SENT_KEEP, Ttls
+from monitor.store import sqlite_stories as stories
+from monitor.store.base import (
+    Batch,
+    Cursor,
+    StoryClaim,
+    StoryFound,
+)
+from monitor.store.keys import Ttls
+from monitor.store.sqlite_outbox import SqliteOutbox
 
 T = TypeVar("T")
 
@@ -31,7 +38,8 @@ CREATE TABLE IF NOT EXISTS cursor (source_id TEXT PRIMARY KEY, data TEXT NOT NUL
 CREATE TABLE IF NOT EXISTS seen (
   source_id TEXT NOT NULL, identity TEXT NOT NULL, version TEXT NOT NULL, expires REAL NOT NULL,
   PRIMARY KEY (source_id, identity)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS claim (id TEXT PRIMARY KEY, expires REAL NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS claim (
+  id TEXT PRIMARY KEY, expires REAL NOT NULL, alert TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS outbox (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, data TEXT NOT NULL,
   state TEXT NOT NULL, due REAL NOT NULL, lease_until REAL, died REAL);
@@ -48,7 +56,7 @@ def _ts(value: float | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
-class SqliteStore:
+class SqliteStore(SqliteOutbox):
     def __init__(self, path: Path, ttls: Ttls | None = None) -> None:
         self.path = path
         self.ttls = ttls or Ttls()
@@ -90,7 +98,7 @@ class SqliteStore:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA busy_timeout=30000")
-            db.executescript(_SCHEMA)
+            db.executescript(_SCHEMA + stories.SCHEMA)
             self._db = db
 
         loop = asyncio.get_running_loop()
@@ -163,7 +171,7 @@ class SqliteStore:
         def body(db: sqlite3.Connection) -> list[str]:
             won: list[str] = []
             for index, (alert_id, raw) in enumerate(entries):
-                if self._claim(db, alert_id, now):
+                if self._claim(db, alert_id, raw, now):
                     self._insert_entry(db, alert_id, raw, now + index * 1e-6)
                     won.append(alert_id)
             db.executemany(
@@ -186,24 +194,38 @@ class SqliteStore:
             await self._run(self._purge)
         return won
 
-    def _claim(self, db: sqlite3.Connection, alert_id: str, now: float) -> bool:
+    def _claim(self, db: sqlite3.Connection, alert_id: str, raw: str, now: float) -> bool:
         row = db.execute("SELECT expires FROM claim WHERE id=?", (alert_id,)).fetchone()
         if row is not None and row[0] > now:
             return False
         db.execute(
-            "INSERT OR REPLACE INTO claim (id, expires) VALUES (?, ?)",
-            (alert_id, now + self.ttls.claim),
+            "INSERT OR REPLACE INTO claim (id, expires, alert) VALUES (?, ?, ?)",
+            (alert_id, now + self.ttls.claim, raw),
         )
         return True
 
-    @staticmethod
-    def _insert_entry(db: sqlite3.Connection, alert_id: str, raw: str, due: float) -> None:
-        db.execute(
-            "INSERT INTO outbox (id, data, state, due) VALUES (?, ?, 'queued', ?) "
-            "ON CONFLICT (id) DO UPDATE SET data=excluded.data, state='queued', "
-            "due=excluded.due, lease_until=NULL, died=NULL",
-            (alert_id, raw, due),
+    async def assign_stories(self, claims: list[StoryClaim], threshold: float) -> list[StoryFound]:
+        if not claims:
+            return []
+        now = time.time()
+        window = float(self.ttls.claim)
+        return await self._run(
+            lambda db: self._tx(db, lambda d: stories.assign(d, claims, threshold, window, now))
         )
+
+    async def claimed_alerts(self, alert_ids: list[str]) -> list[Alert | None]:
+        now = time.time()
+
+        def get(db: sqlite3.Connection) -> list[Alert | None]:
+            out: list[Alert | None] = []
+            for alert_id in alert_ids:
+                row = db.execute(
+                    "SELECT alert FROM claim WHERE id=? AND expires>?", (alert_id, now)
+                ).fetchone()
+                out.append(None if row is None else codec.alert_from_entry(row[0]))
+            return out
+
+        return await self._run(get)
 
     @staticmethod
     def _purge(db: sqlite3.Connection) -> None:
@@ -212,185 +234,8 @@ class SqliteStore:
         db.execute("DELETE FROM claim WHERE expires<=?", (now,))
         db.execute("DELETE FROM receipt WHERE expires<=?", (now,))
         db.execute("DELETE FROM kv WHERE expires IS NOT NULL AND expires<=?", (now,))
-
-    # outbox ----------------------------------------------------------------------------
-
-    async def enqueue(self, alerts: list[Alert]) -> None:
-        now = time.time()
-        rows = [(a.id, codec.entry_to_json(a)) for a in alerts]
-
-        def body(db: sqlite3.Connection) -> None:
-            for index, (alert_id, raw) in enumerate(rows):
-                self._insert_entry(db, alert_id, raw, now + index * 1e-6)
-
-        await self._run(lambda db: self._tx(db, body))
-
-    async def lease(self, limit: int, lease_seconds: float) -> list[OutboxEntry]:
-        now = time.time()
-
-        def body(db: sqlite3.Connection) -> list[OutboxEntry]:
-            db.execute(
-                "UPDATE outbox SET state='queued', lease_until=NULL "
-                "WHERE state='sending' AND lease_until<=?",
-                (now,),
-            )
-            rows = db.execute(
-                "SELECT id, data, due FROM outbox WHERE state='queued' AND due<=? "
-                "ORDER BY due, seq LIMIT ?",
-                (now, limit),
-            ).fetchall()
-            db.executemany(
-                "UPDATE outbox SET state='sending', lease_until=? WHERE id=?",
-                [(now + lease_seconds, r[0]) for r in rows],
-            )
-            return [codec.entry_from_json(r[1], "sending", _ts(r[2])) for r in rows]
-
-        return await self._run(lambda db: self._tx(db, body))
-
-    async def ack(self, alert_id: str, receipt: str | None = None) -> None:
-        now = time.time()
-
-        def body(db: sqlite3.Connection) -> None:
-            row = db.execute("SELECT data FROM outbox WHERE id=?", (alert_id,)).fetchone()
-            if row is None:
-                return
-            entry = codec.entry_from_json(row[0], "sent", None)
-            record = SentRecord(
-                alert_id=alert_id,
-                sink_id=entry.alert.destination.sink_id,
-                target=entry.alert.destination.target,
-                title=entry.alert.item.title,
-                sent_at=datetime.fromtimestamp(now, UTC),
-                receipt=receipt,
-            )
-            db.execute("DELETE FROM outbox WHERE id=?", (alert_id,))
-            db.execute("INSERT INTO sent (data) VALUES (?)", (codec.sent_to_json(record),))
-            db.execute(
-                "DELETE FROM sent WHERE seq <= (SELECT MAX(seq) FROM sent) - ?", (SENT_KEEP,)
-            )
-            if receipt is not None:
-                db.execute(
-                    "INSERT OR REPLACE INTO receipt (id, receipt, expires) VALUES (?, ?, ?)",
-                    (alert_id, receipt, now + self.ttls.receipt),
-                )
-
-        await self._run(lambda db: self._tx(db, body))
-
-    def _update_entry(
-        self, alert_id: str, state: str, due: float, error: str, died: float | None
-    ) -> Callable[[sqlite3.Connection], None]:
-        def body(db: sqlite3.Connection) -> None:
-            row = db.execute("SELECT data FROM outbox WHERE id=?", (alert_id,)).fetchone()
-            if row is None:
-                return
-            entry = codec.entry_from_json(row[0], state, None)
-            raw = codec.entry_to_json(entry.alert, entry.attempts + 1, error)
-            db.execute(
-                "UPDATE outbox SET data=?, state=?, due=?, lease_until=NULL, died=? WHERE id=?",
-                (raw, state, due, died, alert_id),
-            )
-
-        return lambda db: self._tx(db, body)
-
-    async def retry(self, alert_id: str, due: datetime, error: str) -> None:
-        await self._run(self._update_entry(alert_id, "queued", due.timestamp(), error, None))
-
-    async def release(self, alert_ids: list[str], due: datetime) -> None:
-        rows = [(due.timestamp(), alert_id) for alert_id in alert_ids]
-        await self._run(
-            lambda db: self._tx(
-                db,
-                lambda d: d.executemany(
-                    "UPDATE outbox SET state='queued', due=?, lease_until=NULL "
-                    "WHERE id=? AND state='sending'",
-                    rows,
-                ),
-            )
-        )
-
-    async def touch(self, alert_ids: list[str], lease_seconds: float) -> None:
-        until = time.time() + lease_seconds
-        rows = [(until, alert_id) for alert_id in alert_ids]
-        await self._run(
-            lambda db: self._tx(
-                db,
-                lambda d: d.executemany(
-                    "UPDATE outbox SET lease_until=? WHERE id=? AND state='sending'", rows
-                ),
-            )
-        )
-
-    async def dead(self, alert_id: str, reason: str) -> None:
-        now = time.time()
-        await self._run(self._update_entry(alert_id, "dead", now, reason, now))
-
-    async def outbox_stats(self) -> OutboxStats:
-        def get(db: sqlite3.Connection) -> OutboxStats:
-            counts = dict(db.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state"))
-            return OutboxStats(
-                queued=counts.get("queued", 0),
-                sending=counts.get("sending", 0),
-                dead=counts.get("dead", 0),
-            )
-
-        return await self._run(get)
-
-    async def next_due(self) -> datetime | None:
-        def get(db: sqlite3.Connection) -> datetime | None:
-            row = db.execute(
-                "SELECT MIN(CASE state WHEN 'queued' THEN due ELSE lease_until END) "
-                "FROM outbox WHERE state IN ('queued', 'sending')"
-            ).fetchone()
-            return _ts(row[0]) if row and row[0] is not None else None
-
-        return await self._run(get)
-
-    async def list_dead(self, limit: int = 100) -> list[OutboxEntry]:
-        def get(db: sqlite3.Connection) -> list[OutboxEntry]:
-            rows = db.execute(
-                "SELECT data, died FROM outbox WHERE state='dead' ORDER BY died DESC LIMIT ?",
-                (limit,),
-            ).fetchall()
-            return [codec.entry_from_json(r[0], "dead", _ts(r[1])) for r in rows]
-
-        return await self._run(get)
-
-    async def requeue_dead(self, alert_ids: list[str] | None) -> int:
-        now = time.time()
-
-        def body(db: sqlite3.Connection) -> int:
-            if alert_ids is None:
-                cur = db.execute(
-                    "UPDATE outbox SET state='queued', due=?, died=NULL WHERE state='dead'", (now,)
-                )
-                return cur.rowcount
-            total = 0
-            for alert_id in alert_ids:
-                cur = db.execute(
-                    "UPDATE outbox SET state='queued', due=?, died=NULL "
-                    "WHERE state='dead' AND id=?",
-                    (now, alert_id),
-                )
-                total += cur.rowcount
-            return total
-
-        return await self._run(lambda db: self._tx(db, body))
-
-    async def recent_sent(self, limit: int = 20) -> list[SentRecord]:
-        def get(db: sqlite3.Connection) -> list[SentRecord]:
-            rows = db.execute("SELECT data FROM sent ORDER BY seq DESC LIMIT ?", (limit,))
-            return [codec.sent_from_json(r[0]) for r in rows]
-
-        return await self._run(get)
-
-    async def receipt(self, alert_id: str) -> str | None:
-        def get(db: sqlite3.Connection) -> str | None:
-            row = db.execute(
-                "SELECT receipt FROM receipt WHERE id=? AND expires>?", (alert_id, time.time())
-            ).fetchone()
-            return None if row is None else str(row[0])
-
-        return await self._run(get)
+        for statement in stories.PURGE:
+            db.execute(statement, (now,))
 
     # liveness and small state ----------------------------------------------------------
 

@@ -7,8 +7,9 @@ from datetime import timedelta
 
 import redis
 
-from monitor.model import utcnow
+from monitor.model import Mention, utcnow
 from monitor.store import Batch, Cursor, SeenMark, Store
+from monitor.store.base import StoryClaim
 from monitor.store.redis import RedisStore
 from tests.support import factories
 
@@ -173,3 +174,58 @@ async def test_release_and_touch(store: Store) -> None:
     got = await store.lease(limit=5, lease_seconds=60)
     assert [e.alert.id for e in got] == [e1.alert.id]
     assert got[0].attempts == 0
+
+
+def claim(key: str, *, aliases: tuple[str, ...] = (), sig: str = "", bands: tuple[str, ...] = (),
+          source: str = "feed-a") -> StoryClaim:
+    return StoryClaim(key, aliases, sig, bands, Mention(source, f"title {key}", f"https://x/{key}"))
+
+
+def sig_with(same: int, total: int = 120, base: str = "0000000a", other: str = "0000000b") -> str:
+    return base * same + other * (total - same)
+
+
+async def test_stories_by_alias(store: Store) -> None:
+    (first,) = await store.assign_stories([claim("a", aliases=("u:1", "c:1"))], 0.32)
+    assert first.new and not first.known
+    (second,) = await store.assign_stories([claim("b", aliases=("u:2", "c:1"), source="feed-b")], 0.32)
+    assert second.story == first.story and not second.new and not second.known
+    assert [m.source_id for m in second.mentions] == ["feed-a", "feed-b"]
+    (again,) = await store.assign_stories([claim("b", aliases=("c:1",), source="feed-b")], 0.32)
+    assert again.known  # the same item seen again (an edit): not another mention
+    assert len(again.mentions) == 2
+    (alone,) = await store.assign_stories([claim("c", aliases=("u:3",))], 0.32)
+    assert alone.new and alone.story != first.story
+
+
+async def test_stories_by_signature(store: Store) -> None:
+    base = sig_with(120)
+    (first,) = await store.assign_stories([claim("a", sig=base, bands=("b1", "b2"))], 0.32)
+    near = sig_with(60)  # half the positions equal: similarity 0.5
+    far = sig_with(20)  # similarity 0.17: under the threshold
+    (close, distant, unbanded) = await store.assign_stories(
+        [
+            claim("b", sig=near, bands=("b2", "b9")),
+            claim("c", sig=far, bands=("b1",)),
+            claim("d", sig=base, bands=("zz",)),  # identical, but no shared band: not a candidate
+        ],
+        0.32,
+    )
+    assert close.story == first.story and not close.new
+    assert distant.new and distant.story != first.story
+    assert unbanded.new
+
+
+async def test_concurrent_story_starts_agree(store: Store) -> None:
+    same = claim("a", aliases=("u:1",))
+    results = await asyncio.gather(*(store.assign_stories([same], 0.32) for _ in range(5)))
+    stories = {r[0].story for r in results}
+    assert len(stories) == 1
+    assert sum(r[0].new for r in results) == 1
+
+
+async def test_claimed_alerts_keep_the_first_payload(store: Store) -> None:
+    alert = factories.alert(1)
+    await store.commit(Batch(Cursor("feed-a"), alerts=[alert]))
+    other = factories.alert(2)
+    assert await store.claimed_alerts([alert.id, other.id]) == [alert, None]
