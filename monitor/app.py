@@ -16,6 +16,7 @@ import time
 from monitor import logging as mlog
 from monitor.bot import CommandHandler
 from monitor.config import LoadedConfig, TelegramBotSourceConfig, load_config
+from monitor.dedup import StorySettings
 from monitor.delivery import Delivery
 from monitor.errors import ConfigError, StoreError
 from monitor.httpserver import ProbeServer
@@ -78,6 +79,7 @@ class App:
                 backoff_max=cfg.http.backoff_max,
                 max_age=cfg.defaults.max_age,
             ),
+            stories=StorySettings(cfg.store.near_duplicates, cfg.store.story_threshold),
             on_enqueued=self.delivery.wake,
             metrics=self.metrics,
         )

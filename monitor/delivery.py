@@ -17,9 +17,10 @@ import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
+from monitor import routing
 from monitor.config.schema import DeliveryConfig
 from monitor.errors import (
     DeliveryError,
@@ -29,7 +30,7 @@ from monitor.errors import (
 )
 from monitor.logging import get_logger
 from monitor.metrics import Metrics
-from monitor.model import utcnow
+from monitor.model import Alert, utcnow
 from monitor.pacing import Pacer
 from monitor.sinks.base import Sink
 from monitor.store import OutboxEntry, Store
@@ -37,6 +38,7 @@ from monitor.store import OutboxEntry, Store
 log = get_logger("monitor.delivery")
 
 GIVE_UP_AFTER = timedelta(days=2)  # a transient failure this old becomes a dead letter
+UPDATE_WAIT = 15.0  # seconds an update waits for its story's first alert to be sent
 
 
 @dataclass(slots=True)
@@ -182,15 +184,21 @@ class Delivery:
                 return
             threshold = self.digest_after.get(lane.sink.id)
             if threshold is not None and len(lane.queue) > threshold:
-                batch = list(lane.queue)
-                lane.queue.clear()
-                await self._send_digest(lane, batch)
-                continue
+                batch = [e for e in lane.queue if e.alert.kind == "alert"]  # updates edit messages
+                if len(batch) > threshold:
+                    lane.queue = deque(e for e in lane.queue if e.alert.kind != "alert")
+                    await self._send_digest(lane, batch)
+                    continue
             entry = lane.queue.popleft()
             await self._send_one(lane, entry)
 
     async def _send_one(self, lane: Lane, entry: OutboxEntry) -> None:
         alert = entry.alert
+        if alert.kind == "update" and alert.reply_to is None:
+            resolved = await self._resolve_update(alert)
+            if resolved is None:
+                return
+            alert = resolved
         await self.pacer.acquire(lane.sink.limits(alert))
         try:
             async with asyncio.timeout(self.config.send_timeout):
@@ -208,6 +216,21 @@ class Delivery:
             attempts=entry.attempts + 1,
         )
         await self._ack(alert.id, receipt)
+
+    async def _resolve_update(self, alert: Alert) -> Alert | None:
+        """An "also reported by" update edits (or answers) the story's first message: find its
+        receipt. While that first alert is still in the outbox, wait for it (None: postponed)."""
+        original = routing.alert_id(alert.destination, alert.story_key)
+        try:
+            receipt = await self.store.receipt(original)
+            if receipt is None and (await self.store.pending([original]))[0]:
+                due = utcnow() + timedelta(seconds=UPDATE_WAIT)
+                await self.store.release([alert.id], due)
+                return None
+        except StoreError as exc:
+            self._store_down(exc)
+            return None  # the lease runs out and the update is due again
+        return replace(alert, reply_to=receipt)
 
     async def _send_digest(self, lane: Lane, entries: list[OutboxEntry]) -> None:
         await self.pacer.acquire(lane.sink.limits(entries[0].alert))

@@ -128,14 +128,3 @@ def identities(guid: str | None, url: str | None, title: str, text: str) -> list
 def version(title: str, text: str) -> str:
     """Changes when the visible content changes (an edit)."""
     return digest(f"{title}\x00{text}", size=8)
-
-
-def story_key(source_id: str, ids: list[str]) -> str:
-    """The key that dedups alerts across sources before story clustering: the canonical URL when
-    there is one (syndicated copies share it), else the content hash, else the GUID within its
-    own source (GUIDs such as "123" are only unique per feed)."""
-    for prefix in ("u:", "c:"):
-        for identity in ids:
-            if identity.startswith(prefix):
-                return identity
-    return f"s:{digest(source_id, 8)}:{ids[0]}"

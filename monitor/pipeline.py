@@ -1,6 +1,7 @@
 """The orchestrator: the one module that knows the order of things.
 
-    poll(source):  fetch -> new items -> match -> route + claim -> outbox (one atomic commit)
+    poll(source):  fetch -> new items -> match -> story -> route + claim -> outbox (atomic)
+                   -> "also reported by" updates for stories that had already alerted
 
 Delivery (outbox -> sinks) runs beside it in monitor.delivery. Every other module knows only the
 data model and its own client library; this one wires their results together.
@@ -14,7 +15,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from monitor import identity
+from monitor import dedup, identity
+from monitor.dedup import StorySettings
 from monitor.errors import SourceError, SourceRateLimited, StoreError
 from monitor.logging import get_logger
 from monitor.metrics import Metrics
@@ -22,6 +24,7 @@ from monitor.model import Alert, Item, RuleMatch, utcnow
 from monitor.routing import Router
 from monitor.sources.base import FetchResult, Source
 from monitor.store import Batch, Cursor, SeenMark, Store
+from monitor.store.base import StoryFound
 
 log = get_logger("monitor.pipeline")
 
@@ -64,6 +67,7 @@ class Pipeline:
         matcher: Callable[[], Matcher],
         router: Callable[[], Router],
         settings: PollSettings | None = None,
+        stories: StorySettings | None = None,
         on_enqueued: Callable[[list[str]], None] | None = None,
         metrics: Metrics | None = None,
     ) -> None:
@@ -72,6 +76,7 @@ class Pipeline:
         self.matcher = matcher  # called per poll: rules can be swapped while running
         self.router = router
         self.settings = settings or PollSettings()
+        self.stories = stories or StorySettings()
         self.on_enqueued = on_enqueued
         self.store_ok = True
 
@@ -117,13 +122,21 @@ class Pipeline:
         outcome = PollOutcome(source_id, result.status, items=len(result.items))
         fresh = await self._new_items(source_id, result.items)
         outcome.new = len(fresh)
-        alerts = self._match_and_route(fresh, now, outcome)
+        matched = self._match(fresh, now, outcome)
+        found = await self._stories(matched)
+        router = self.router()
+        alerts = [
+            alert
+            for (entry, matches), story in zip(matched, found, strict=True)
+            for alert in router.alerts(entry.item, matches, story.story)
+        ]
         seen = [SeenMark(i, f.item.version) for f in fresh for i in f.ids]
         batch = Batch(
             cursor=self._advanced(cursor, result, now, len(fresh)), seen=seen, alerts=alerts
         )
         outcome.enqueued = await self.store.commit(batch)
         self._store_back()
+        await self._also_reported(alerts, outcome.enqueued, found)
         if self.metrics is not None:
             self.metrics.source_state(source_id, errors=0, failing=False, success=True)
             for entry in fresh:
@@ -183,11 +196,11 @@ class Pipeline:
             fresh.append(candidate)
         return fresh
 
-    def _match_and_route(
+    def _match(
         self, fresh: list[_Fresh], now: datetime, outcome: PollOutcome
-    ) -> list[Alert]:
-        matcher, router = self.matcher(), self.router()
-        alerts: list[Alert] = []
+    ) -> list[tuple[_Fresh, list[RuleMatch]]]:
+        matcher = self.matcher()
+        matched: list[tuple[_Fresh, list[RuleMatch]]] = []
         cutoff = None
         if self.settings.max_age is not None:
             cutoff = now - timedelta(seconds=self.settings.max_age)
@@ -209,10 +222,41 @@ class Pipeline:
                 rules=[m.rule_id for m in matches],
                 edited=item.edited,
             )
-            alerts.extend(
-                router.alerts(item, matches, identity.story_key(item.source_id, entry.ids))
-            )
-        return alerts
+            matched.append((entry, matches))
+        return matched
+
+    async def _stories(self, matched: list[tuple[_Fresh, list[RuleMatch]]]) -> list[StoryFound]:
+        """Which story each matched item belongs to (one atomic store call for the batch)."""
+        claims = [dedup.story_claim(e.item, e.ids, self.stories) for e, _ in matched]
+        return await self.store.assign_stories(claims, self.stories.threshold)
+
+    async def _also_reported(
+        self, alerts: list[Alert], won: list[str], found: list[StoryFound]
+    ) -> None:
+        """A story that gained a source after its alert went out: update that alert."""
+        taken = set(won)
+        lost = [a for a in alerts if a.id not in taken]
+        by_story = {f.story: f for f in found}
+        candidates = [
+            a for a in lost if (f := by_story.get(a.story_key)) and not f.new and not f.known
+        ]
+        if not candidates:
+            return
+        originals = await self.store.claimed_alerts([a.id for a in candidates])
+        by_id = {a.id: o for a, o in zip(candidates, originals, strict=True) if o is not None}
+        updates = dedup.updates_for(candidates, by_story, by_id)
+        if updates:
+            await self.store.enqueue(updates)
+            for update in updates:
+                log.info(
+                    "alert.update_queued",
+                    alert=update.id,
+                    sink=update.destination.key,
+                    story=update.story_key,
+                    sources=len(update.also) + 1,
+                )
+            if self.on_enqueued is not None:
+                self.on_enqueued([u.id for u in updates])
 
     def _advanced(self, cursor: Cursor, result: FetchResult, now: datetime, new: int) -> Cursor:
         delay = min(result.min_delay, self.settings.max_defer) if result.min_delay else None

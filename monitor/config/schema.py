@@ -57,6 +57,8 @@ class StoreConfig(Strict):
     namespace: Ident = "monitor"
     seen_ttl: PositiveSeconds = 30 * 86400.0
     dedup_window: PositiveSeconds = 48 * 3600.0
+    near_duplicates: bool = True  # cluster re-edited copies by MinHash, not only by URL/content
+    story_threshold: Annotated[float, Field(gt=0, le=1)] = 0.32  # measured, see monitor/stories.py
 
     @field_validator("url")
     @classmethod

@@ -319,6 +319,22 @@ class RedisStore:
         )
         return [codec.sent_from_json(r) for r in raws]
 
+    async def pending(self, alert_ids: list[str]) -> list[bool]:
+        if not alert_ids:
+            return []
+
+        async def read() -> list[bool]:
+            async with self._client.pipeline(transaction=False) as pipe:
+                for alert_id in alert_ids:
+                    pipe.zscore(self.keys.outbox_queue, alert_id)
+                    pipe.zscore(self.keys.outbox_leased, alert_id)
+                found = await pipe.execute()
+            return [
+                found[i] is not None or found[i + 1] is not None for i in range(0, len(found), 2)
+            ]
+
+        return await self._do(read)
+
     async def receipt(self, alert_id: str) -> str | None:
         return await self._do(lambda: self._client.get(self.keys.receipt(alert_id)))
 

@@ -210,6 +210,18 @@ class SqliteOutbox:
 
         return await self._run(get)
 
+    async def pending(self, alert_ids: list[str]) -> list[bool]:
+        def get(db: sqlite3.Connection) -> list[bool]:
+            return [
+                db.execute(
+                    "SELECT 1 FROM outbox WHERE id=? AND state IN ('queued', 'sending')", (i,)
+                ).fetchone()
+                is not None
+                for i in alert_ids
+            ]
+
+        return await self._run(get)
+
     async def receipt(self, alert_id: str) -> str | None:
         def get(db: sqlite3.Connection) -> str | None:
             row = db.execute(

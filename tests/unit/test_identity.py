@@ -67,13 +67,6 @@ def test_short_items_still_get_an_identity() -> None:
     assert identity.identities(None, None, "عاجل", "") != identity.identities(None, None, "خبر", "")
 
 
-def test_story_key_prefers_url_then_content_then_scoped_guid() -> None:
-    with_url = identity.identities("g", "https://example.com/a", "t", "x")
-    assert identity.story_key("s1", with_url).startswith("u:")
-    guid_only = identity.identities("123", None, "t", "")
-    assert identity.story_key("feed-a", guid_only) != identity.story_key("feed-b", guid_only)
-
-
 def test_version_changes_with_content() -> None:
     assert identity.version("a", "b") == identity.version("a", "b")
     assert identity.version("a", "b") != identity.version("a", "c")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from monitor.routing import Router
 from monitor.sources.base import FetchResult
 from monitor.store import Batch, Cursor
 from monitor.store.sqlite import SqliteStore
+from tests.support.sources import ListSource
 
 
 class WordMatcher:
@@ -30,26 +31,6 @@ class WordMatcher:
             for w in self.words
             if w in item.title or w in item.text
         ]
-
-
-@dataclass
-class ListSource:
-    """A source double: returns whatever the test put in it (or raises)."""
-
-    id: str = "feed-a"
-    tags: tuple[str, ...] = ()
-    items: list[Item] = field(default_factory=list)
-    error: Exception | None = None
-    calls: int = 0
-
-    async def fetch(self, cursor: Cursor) -> FetchResult:
-        self.calls += 1
-        if self.error is not None:
-            raise self.error
-        return FetchResult("200", items=list(self.items), etag=f"e{self.calls}")
-
-    async def aclose(self) -> None:
-        return None
 
 
 def make_item(n: int, text: str, *, source_id: str = "feed-a", url: str | None = None) -> Item:
