@@ -5,9 +5,9 @@ a recurrence after the window alerts again. Shipped rules, real stores, a fake T
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 import time
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
