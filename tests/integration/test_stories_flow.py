@@ -4,6 +4,7 @@ a recurrence after the window alerts again. Shipped rules, real stores, a fake T
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -123,7 +124,7 @@ async def test_a_recurrence_after_the_window_alerts_again(
     bots = BotPool()
     desk = Desk(await make_store(Ttls(claim=1)), tg, bots)
     await desk.poll(ListSource("ina", items=[story("ar-p01", "a", "ina", "ina-1")]))
-    time.sleep(1.2)
+    await asyncio.sleep(1.2)
     await desk.poll(ListSource("shafaq", items=[story("ar-p01", "b", "shafaq", "sh-77")]))
     assert len(tg.messages(CHAT)) == 2  # the window (1 s here) had passed: a new alert
     assert tg.calls("editMessageText") == []
