@@ -32,7 +32,7 @@ class BotPool:
                 base_url=f"{key[1]}/bot",
                 base_file_url=f"{key[1]}/file/bot",
                 request=HTTPXRequest(
-                    connection_pool_size=16,
+                    connection_pool_size=64,  # never queue behind the pool: pacing times the send
                     connect_timeout=SEND_TIMEOUT,
                     read_timeout=SEND_TIMEOUT,
                     write_timeout=SEND_TIMEOUT,

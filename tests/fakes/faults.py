@@ -39,8 +39,16 @@ class _Every:
     n: int
     method: str | None  # None: every call counts
     status: int
-    retry_after: int | None
+    retry_after: int | tuple[int, ...] | None  # a tuple: used in turn, one value per failure
     description: str | None
+    failures: int = 0
+
+    def next_retry_after(self) -> int | None:
+        value = self.retry_after
+        if isinstance(value, tuple):
+            value = value[self.failures % len(value)]
+        self.failures += 1
+        return value
 
 
 class Faults:
@@ -61,7 +69,7 @@ class Faults:
         n: int,
         method: str | None,
         status: int,
-        retry_after: int | None,
+        retry_after: int | tuple[int, ...] | None,
         description: str | None,
     ) -> None:
         if n < 1:
@@ -88,7 +96,8 @@ class Faults:
                         continue
                     if self._calls[(rule.method or "*").lower()] % rule.n == 0:
                         failure = Fault(
-                            "fail", method, None, rule.status, rule.retry_after, rule.description
+                            "fail", method, None, rule.status, rule.next_retry_after(),
+                            rule.description,
                         )
                         break
             return delay, failure

@@ -123,6 +123,9 @@ class FakeServer:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False  # idle keep-alive connections must not block stop()
+    # socketserver's default backlog of 5 drops the SYNs of a burst of new connections, and the
+    # client's TCP retries them a second later: a delay no real service adds
+    request_queue_size = 256
 
     def __init__(
         self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], fake: FakeServer

@@ -165,12 +165,13 @@ class FakeTelegramBotAPI(BotMethods, FakeServer):
         self,
         n: int,
         status: int = 429,
-        retry_after: int = 1,
+        retry_after: int | tuple[int, ...] = 1,
         *,
         method: str = "sendMessage",
         description: str | None = None,
     ) -> None:
-        """Every n-th call of `method` (counted from now) fails with `status`."""
+        """Every n-th call of `method` (counted from now) fails with `status`; a tuple of
+        retry_after values is used in turn (1, 2, 3, 1, ...)."""
         self.faults.every(n, method, status, retry_after, description)
 
     def delay_next(
