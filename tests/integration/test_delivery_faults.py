@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
+from itertools import pairwise
 
 import pytest
 
@@ -70,7 +71,7 @@ async def test_200_alerts_with_a_429_on_every_third_call(tg: FakeTelegramBotAPI,
 
     for chat in CHATS:
         times = tg.sent_times(chat)
-        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+        gaps = [b - a for a, b in pairwise(times)]
         assert all(g >= 1.0 - TOLERANCE for g in gaps), (chat, gaps)  # ~1 message/s per chat
         for event in (e for e in injected if e.chat_id == chat):
             later = [t for t in times if t > event.time]
