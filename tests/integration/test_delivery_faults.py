@@ -24,10 +24,20 @@ TOLERANCE = 0.2  # seconds of network and scheduling jitter between our send and
 
 
 def alert(chat: int, n: int) -> Alert:
-    item = Item(source_id="wire", key=f"{chat}-{n}", title=f"خبر عاجل رقم {chat}-{n}",
-                text="نص الخبر", url=f"https://wire.example/{chat}/{n}")
-    return Alert(f"a-{chat}-{n}", Destination("tg", str(chat)), f"s-{chat}-{n}", item,
-                 (RuleMatch("r", "rule", Level.HIGH),))
+    item = Item(
+        source_id="wire",
+        key=f"{chat}-{n}",
+        title=f"خبر عاجل رقم {chat}-{n}",
+        text="نص الخبر",
+        url=f"https://wire.example/{chat}/{n}",
+    )
+    return Alert(
+        f"a-{chat}-{n}",
+        Destination("tg", str(chat)),
+        f"s-{chat}-{n}",
+        item,
+        (RuleMatch("r", "rule", Level.HIGH),),
+    )
 
 
 @pytest.fixture
@@ -47,10 +57,15 @@ async def store(redis_url: str, namespace: str) -> AsyncIterator[RedisStore]:
     await s.close()
 
 
-async def test_200_alerts_with_a_429_on_every_third_call(tg: FakeTelegramBotAPI, store: RedisStore) -> None:
+async def test_200_alerts_with_a_429_on_every_third_call(
+    tg: FakeTelegramBotAPI, store: RedisStore
+) -> None:
     bots = BotPool()
-    sink = TelegramSink(TelegramSinkConfig(id="tg", type="telegram", chat_id="0"),
-                        TelegramConfig(token=tg.token, api_base=tg.base_url), bots)
+    sink = TelegramSink(
+        TelegramSinkConfig(id="tg", type="telegram", chat_id="0"),
+        TelegramConfig(token=tg.token, api_base=tg.base_url),
+        bots,
+    )
     delivery = Delivery(store, {"tg": sink}, DeliveryConfig(batch=100))
     # round-robin order, as alerts to many subscribers arrive
     await store.enqueue([alert(chat, n) for n in range(PER_CHAT) for chat in CHATS])

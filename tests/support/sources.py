@@ -32,7 +32,12 @@ class ListSource:
 
 
 def news_item(
-    source_id: str, guid: str, title: str, text: str, url: str | None = None, tags: tuple[str, ...] = ()
+    source_id: str,
+    guid: str,
+    title: str,
+    text: str,
+    url: str | None = None,
+    tags: tuple[str, ...] = (),
 ) -> Item:
     return Item(
         source_id=source_id,
