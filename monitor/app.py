@@ -78,6 +78,8 @@ class App:
                 backoff_base=cfg.http.backoff_base,
                 backoff_max=cfg.http.backoff_max,
                 max_age=cfg.defaults.max_age,
+                failing_after=cfg.health.failing_after,
+                notify=tuple(s for s in cfg.health.notify if s not in loaded.disabled_sinks),
             ),
             stories=StorySettings(cfg.store.near_duplicates, cfg.store.story_threshold),
             on_enqueued=self.delivery.wake,

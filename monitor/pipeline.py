@@ -21,6 +21,7 @@ from monitor.errors import SourceError, SourceRateLimited, StoreError
 from monitor.logging import get_logger
 from monitor.metrics import Metrics
 from monitor.model import Alert, Item, RuleMatch, utcnow
+from monitor.notices import source_notice
 from monitor.routing import Router
 from monitor.sources.base import FetchResult, Source
 from monitor.store import Batch, Cursor, SeenMark, Store
@@ -40,6 +41,7 @@ class PollSettings:
     max_defer: float = 3600.0  # cap on server hints (max-age, <ttl>) that delay the next poll
     max_age: float | None = None  # items published longer ago are marked seen, not alerted
     failing_after: int = 3  # consecutive failures before a source counts as failing
+    notify: tuple[str, ...] = ()  # sinks told when a source starts failing and recovers
 
 
 @dataclass(slots=True)
@@ -145,6 +147,8 @@ class Pipeline:
                     self.metrics.fetched(lag)
         if cursor.error_count:
             log.info("source.recovered", source=source_id, after_errors=cursor.error_count)
+            if cursor.error_count >= self.settings.failing_after:
+                await self._notify(source_id, failing=False, errors=cursor.error_count, error=None)
         for note in result.notes:
             log.info("source.note", source=source_id, note=note)
         if outcome.enqueued:
@@ -309,9 +313,23 @@ class Pipeline:
         try:
             await self.store.save_cursor(failed)
             self._store_back()
+            if errors == self.settings.failing_after:
+                await self._notify(cursor.source_id, failing=True, errors=errors, error=message)
         except StoreError as store_exc:
             self._store_failed(cursor.source_id, store_exc)
         return PollOutcome(cursor.source_id, exc.kind, error=str(exc))
+
+    async def _notify(
+        self, source_id: str, *, failing: bool, errors: int, error: str | None
+    ) -> None:
+        if not self.settings.notify:
+            return
+        alerts = source_notice(
+            source_id, self.settings.notify, failing=failing, errors=errors, error=error
+        )
+        await self.store.enqueue(alerts)
+        if self.on_enqueued is not None:
+            self.on_enqueued([a.id for a in alerts])
 
     def _store_failed(self, source_id: str, exc: StoreError) -> PollOutcome:
         if self.store_ok:

@@ -240,8 +240,14 @@ class HttpServerConfig(Strict):
         return value
 
 
+class HealthConfig(Strict):
+    failing_after: Annotated[int, Field(ge=1)] = 3  # consecutive failed polls: "failing"
+    notify: tuple[Ident, ...] = ()  # sinks that get one notice on failing and one on recovery
+
+
 class MonitorConfig(Strict):
     instance: str | None = None
+    health: HealthConfig = HealthConfig()
     http_server: HttpServerConfig = HttpServerConfig()
     rules: str = "rules"
     store: StoreConfig = StoreConfig()
@@ -264,6 +270,9 @@ class MonitorConfig(Strict):
             for name in route.sinks:
                 if name not in sink_ids:
                     raise ValueError(f"routes[{index}].sinks: unknown sink {name!r}")
+        for name in self.health.notify:
+            if name not in sink_ids:
+                raise ValueError(f"health.notify: unknown sink {name!r}")
         return self
 
 
