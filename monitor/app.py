@@ -169,6 +169,8 @@ class App:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await self.parts.aclose()
+        with contextlib.suppress(StoreError):
+            await self.store.end_heartbeat(self.instance)
         await self.store.close()
         log.info("daemon.stopped")
         return 0

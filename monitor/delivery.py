@@ -207,6 +207,8 @@ class Delivery:
             await self._failed(lane, [entry], exc)
             return
         self.stats.sent += 1
+        if self.metrics is not None:
+            self.metrics.delivered(alert, "sent")
         log.info(
             "alert.sent",
             alert=alert.id,

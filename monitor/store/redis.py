@@ -355,6 +355,9 @@ class RedisStore:
 
         return await self._do(read)
 
+    async def end_heartbeat(self, instance: str) -> None:
+        await self._do(lambda: self._client.delete(self.keys.heartbeat(instance)))
+
     async def kv_get(self, name: str) -> str | None:
         return await self._do(lambda: self._client.get(self.keys.kv(name)))
 

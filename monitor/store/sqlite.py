@@ -253,6 +253,9 @@ class SqliteStore(SqliteOutbox):
 
         return await self._run(get)
 
+    async def end_heartbeat(self, instance: str) -> None:
+        await self.kv_delete(f"heartbeat:{instance}")
+
     async def kv_get(self, name: str) -> str | None:
         def get(db: sqlite3.Connection) -> str | None:
             row = db.execute(

@@ -128,6 +128,10 @@ async def test_heartbeat_and_kv(store: Store) -> None:
     assert beat is not None and (utcnow() - beat).total_seconds() < 1
     await asyncio.sleep(0.3)
     assert await store.last_heartbeat() is None
+    await store.heartbeat("host-2", ttl_seconds=30)
+    assert await store.last_heartbeat() is not None
+    await store.end_heartbeat("host-2")
+    assert await store.last_heartbeat() is None
 
     assert await store.kv_get("bot:offset") is None
     await store.kv_set("bot:offset", "42")
@@ -176,8 +180,14 @@ async def test_release_and_touch(store: Store) -> None:
     assert got[0].attempts == 0
 
 
-def claim(key: str, *, aliases: tuple[str, ...] = (), sig: str = "", bands: tuple[str, ...] = (),
-          source: str = "feed-a") -> StoryClaim:
+def claim(
+    key: str,
+    *,
+    aliases: tuple[str, ...] = (),
+    sig: str = "",
+    bands: tuple[str, ...] = (),
+    source: str = "feed-a",
+) -> StoryClaim:
     return StoryClaim(key, aliases, sig, bands, Mention(source, f"title {key}", f"https://x/{key}"))
 
 
@@ -188,7 +198,9 @@ def sig_with(same: int, total: int = 120, base: str = "0000000a", other: str = "
 async def test_stories_by_alias(store: Store) -> None:
     (first,) = await store.assign_stories([claim("a", aliases=("u:1", "c:1"))], 0.32)
     assert first.new and not first.known
-    (second,) = await store.assign_stories([claim("b", aliases=("u:2", "c:1"), source="feed-b")], 0.32)
+    (second,) = await store.assign_stories(
+        [claim("b", aliases=("u:2", "c:1"), source="feed-b")], 0.32
+    )
     assert second.story == first.story and not second.new and not second.known
     assert [m.source_id for m in second.mentions] == ["feed-a", "feed-b"]
     (again,) = await store.assign_stories([claim("b", aliases=("c:1",), source="feed-b")], 0.32)

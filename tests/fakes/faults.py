@@ -96,7 +96,11 @@ class Faults:
                         continue
                     if self._calls[(rule.method or "*").lower()] % rule.n == 0:
                         failure = Fault(
-                            "fail", method, None, rule.status, rule.next_retry_after(),
+                            "fail",
+                            method,
+                            None,
+                            rule.status,
+                            rule.next_retry_after(),
                             rule.description,
                         )
                         break

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import sys
 import threading
 import traceback
 from collections.abc import Iterable
@@ -126,6 +127,12 @@ class _Server(ThreadingHTTPServer):
     # socketserver's default backlog of 5 drops the SYNs of a burst of new connections, and the
     # client's TCP retries them a second later: a delay no real service adds
     request_queue_size = 256
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up (a daemon stopped mid-request) is normal, not a fake's bug."""
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
 
     def __init__(
         self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], fake: FakeServer

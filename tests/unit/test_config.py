@@ -29,8 +29,11 @@ def test_shipped_configs_load_without_secrets() -> None:
 
 
 def test_secrets_from_env_enable_optional_sinks() -> None:
-    env = {"TELEGRAM_BOT_TOKEN": "123456:" + "A" * 35, "TELEGRAM_CHAT_ID": "-1001",
-           "REDIS_URL": "redis://localhost:6390/0"}
+    env = {
+        "TELEGRAM_BOT_TOKEN": "123456:" + "A" * 35,
+        "TELEGRAM_CHAT_ID": "-1001",
+        "REDIS_URL": "redis://localhost:6390/0",
+    }
     loaded = load_config(ROOT / "monitor.yaml", env=env)
     assert "desk" not in loaded.disabled_sinks
     assert loaded.config.telegram.token == env["TELEGRAM_BOT_TOKEN"]
@@ -48,18 +51,27 @@ def test_dotenv_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("sources:\n  - id: a\n    type: rss\n    url: x\n    interval: soon\n",
-         "monitor.yaml:5: sources[0].interval: not a duration"),
+        (
+            "sources:\n  - id: a\n    type: rss\n    url: x\n    interval: soon\n",
+            "monitor.yaml:5: sources[0].interval: not a duration",
+        ),
         ("sources:\n  - {id: a, type: rss}\n", "monitor.yaml:2: sources[0].url: Field required"),
         ("sources:\n  - {id: a, type: carrier-pigeon, url: x}\n", "monitor.yaml:2: sources[0]"),
         ("store:\n  url: mysql://x\n", "monitor.yaml:2: store.url: store url must start with"),
         ("stor:\n  url: x\n", "monitor.yaml:1: stor: Extra inputs are not permitted"),
-        ("sources:\n  - {id: a, type: rss, url: x}\n  - {id: a, type: rss, url: y}\n",
-         "duplicate id 'a'"),
+        (
+            "sources:\n  - {id: a, type: rss, url: x}\n  - {id: a, type: rss, url: y}\n",
+            "duplicate id 'a'",
+        ),
         ("routes:\n  - {sinks: [nowhere]}\n", "unknown sink 'nowhere'"),
-        ("sinks:\n  - {id: desk, type: telegram, chat_id: '1'}\n",
-         "monitor.yaml:2: sinks[0] (desk): not configured: token empty"),
-        ("defaults:\n  interval: 0\n", "monitor.yaml:2: defaults.interval: Input should be greater than 0"),
+        (
+            "sinks:\n  - {id: desk, type: telegram, chat_id: '1'}\n",
+            "monitor.yaml:2: sinks[0] (desk): not configured: token empty",
+        ),
+        (
+            "defaults:\n  interval: 0\n",
+            "monitor.yaml:2: defaults.interval: Input should be greater than 0",
+        ),
         ("sources: [\n", "monitor.yaml:2"),
         ("- just\n- a list\n", "the top level must be a mapping"),
         ("http:\n  max_bytes: lots\n", "monitor.yaml:2: http.max_bytes: not a size"),

@@ -32,7 +32,9 @@ def test_canonical_url(url: str, canonical: str) -> None:
     assert identity.canonical_url(url) == canonical
 
 
-@pytest.mark.parametrize("url", ["", "mailto:a@b.c", "javascript:alert(1)", "ftp://x/y", "/rel", "http://"])
+@pytest.mark.parametrize(
+    "url", ["", "mailto:a@b.c", "javascript:alert(1)", "ftp://x/y", "/rel", "http://"]
+)
 def test_not_a_page_url(url: str) -> None:
     assert identity.canonical_url(url) is None
 
@@ -43,27 +45,39 @@ def test_m_prefix_only_stripped_from_subdomains() -> None:
 
 
 def test_identities_strongest_first_and_stable() -> None:
-    ids = identity.identities("guid-1", "https://example.com/a?utm_source=x", "عنوان الخبر", "نص الخبر كاملاً هنا")
+    ids = identity.identities(
+        "guid-1", "https://example.com/a?utm_source=x", "عنوان الخبر", "نص الخبر كاملاً هنا"
+    )
     assert [i[:2] for i in ids] == ["g:", "u:", "c:"]
-    again = identity.identities("guid-1", "https://www.example.com/a/", "عنوان الخبر", "نص الخبر كاملاً هنا")
+    again = identity.identities(
+        "guid-1", "https://www.example.com/a/", "عنوان الخبر", "نص الخبر كاملاً هنا"
+    )
     assert ids == again
 
 
 def test_changed_guid_keeps_url_and_content_identity() -> None:
-    a = identity.identities("guid-1", "https://example.com/a", "عنوان", "نص طويل بما يكفي للتعرف عليه")
-    b = identity.identities("guid-2", "https://example.com/a", "عنوان", "نص طويل بما يكفي للتعرف عليه")
+    a = identity.identities(
+        "guid-1", "https://example.com/a", "عنوان", "نص طويل بما يكفي للتعرف عليه"
+    )
+    b = identity.identities(
+        "guid-2", "https://example.com/a", "عنوان", "نص طويل بما يكفي للتعرف عليه"
+    )
     assert a[0] != b[0]
     assert set(a[1:]) == set(b[1:])
 
 
 def test_content_identity_ignores_spacing_and_case() -> None:
-    a = identity.identities(None, None, "Rockets hit Ain al-Asad", "Three rockets  fell on the base.")
+    a = identity.identities(
+        None, None, "Rockets hit Ain al-Asad", "Three rockets  fell on the base."
+    )
     b = identity.identities(None, None, "rockets hit AIN AL-ASAD", "three rockets fell on the base")
     assert a == b
 
 
 def test_short_items_still_get_an_identity() -> None:
-    assert identity.identities(None, None, "عاجل", "") == identity.identities(None, None, "عاجل", "")
+    assert identity.identities(None, None, "عاجل", "") == identity.identities(
+        None, None, "عاجل", ""
+    )
     assert identity.identities(None, None, "عاجل", "") != identity.identities(None, None, "خبر", "")
 
 

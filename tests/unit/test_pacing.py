@@ -33,8 +33,11 @@ def test_limit_allows_burst_then_paces() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(rate=st.integers(1, 30), per=st.sampled_from([0.5, 1.0, 60.0]),
-       gaps=st.lists(st.floats(0, 5), min_size=5, max_size=80))
+@given(
+    rate=st.integers(1, 30),
+    per=st.sampled_from([0.5, 1.0, 60.0]),
+    gaps=st.lists(st.floats(0, 5), min_size=5, max_size=80),
+)
 def test_no_window_exceeds_the_rate(rate: int, per: float, gaps: list[float]) -> None:
     clock = Clock()
     bucket = WindowLimit(rate, per, clock)

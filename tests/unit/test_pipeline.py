@@ -36,8 +36,13 @@ class WordMatcher:
 def make_item(n: int, text: str, *, source_id: str = "feed-a", url: str | None = None) -> Item:
     title = f"خبر {n}"
     return Item(
-        source_id=source_id, key=f"k{n}", guid=f"g{n}", title=title, text=text,
-        url=url or f"https://example.com/{source_id}/{n}", version=identity.version(title, text),
+        source_id=source_id,
+        key=f"k{n}",
+        guid=f"g{n}",
+        title=title,
+        text=text,
+        url=url or f"https://example.com/{source_id}/{n}",
+        version=identity.version(title, text),
     )
 
 
@@ -52,7 +57,9 @@ async def store(tmp_path: Path):  # type: ignore[no-untyped-def]
 def pipeline(store: SqliteStore, *words: str, **settings: float) -> Pipeline:
     router = Router([], {"desk": Level.INFO})
     return Pipeline(
-        store, matcher=lambda: WordMatcher(*words), router=lambda: router,
+        store,
+        matcher=lambda: WordMatcher(*words),
+        router=lambda: router,
         settings=PollSettings(**settings),
     )
 
@@ -68,7 +75,9 @@ async def test_new_matching_items_alert_once(store: SqliteStore) -> None:
     assert cursor is not None and cursor.etag == "e2" and cursor.items_total == 3
 
 
-async def test_an_edit_is_matched_again_and_alerts_only_when_newly_matching(store: SqliteStore) -> None:
+async def test_an_edit_is_matched_again_and_alerts_only_when_newly_matching(
+    store: SqliteStore,
+) -> None:
     pipe = pipeline(store, "هدنة", "قصف")
     source = ListSource(items=[make_item(1, "هدنة"), make_item(2, "طقس")])
     assert len((await pipe.poll(source)).enqueued) == 1
@@ -100,8 +109,12 @@ async def test_same_story_from_two_sources_alerts_once(store: SqliteStore) -> No
     pipe = pipeline(store, "هدنة")
     url = "https://news.example/story?utm_source=a"
     a = ListSource("feed-a", items=[make_item(1, "هدنة", source_id="feed-a", url=url)])
-    b = ListSource("feed-b", items=[make_item(9, "هدنة اليوم", source_id="feed-b",
-                                              url="https://www.news.example/story/")])
+    b = ListSource(
+        "feed-b",
+        items=[
+            make_item(9, "هدنة اليوم", source_id="feed-b", url="https://www.news.example/story/")
+        ],
+    )
     assert len((await pipe.poll(a)).enqueued) == 1
     assert (await pipe.poll(b)).enqueued == []
 

@@ -57,6 +57,8 @@ def test_one_alert_per_destination_with_all_its_matches_most_urgent_first() -> N
 
 
 def test_subscribers_add_destinations() -> None:
-    router = Router([Route(sinks=("console",))], LEVELS, subscribers=lambda m: [Destination("desk", "42")])
+    router = Router(
+        [Route(sinks=("console",))], LEVELS, subscribers=lambda m: [Destination("desk", "42")]
+    )
     dests = router.destinations(factories.item(), factories.rule_match())
     assert dests == {Destination("console"), Destination("desk", "42")}
