@@ -58,7 +58,7 @@ def monitor_env(**extra: str) -> dict[str, str]:
         k: v for k, v in os.environ.items() if not k.startswith(("MONITOR_", "TELEGRAM_", "SLACK_"))
     }
     env.pop("REDIS_URL", None)
-    env.update(PYTHONUNBUFFERED="1", MONITOR_LOG_FORMAT="json", **extra)
+    env.update({"PYTHONUNBUFFERED": "1", "MONITOR_LOG_FORMAT": "json", **extra})
     return env
 
 
