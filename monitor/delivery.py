@@ -111,8 +111,10 @@ class Delivery:
         many entries are still waiting in the outbox afterwards."""
         while time.monotonic() < deadline:
             leased = await self.step()
-            if leased or self.busy():
-                await self._wait_lanes(deadline)
+            if leased:
+                continue
+            if self.busy():  # look again as soon as a lane finishes or a pause may have ended
+                await self._wait_lanes(min(deadline, time.monotonic() + 0.25))
                 continue
             try:
                 due = await self.store.next_due()
@@ -367,10 +369,15 @@ class Delivery:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
 
-    async def _wait_lanes(self, deadline: float) -> None:
+    async def _wait_lanes(self, until: float) -> None:
+        """Until one lane is done or `until` (monotonic): a slow lane never holds the others."""
         tasks = [lane.task for lane in self._lanes.values() if lane.task and not lane.task.done()]
         if tasks:
-            await asyncio.wait(tasks, timeout=max(deadline - time.monotonic(), 0.01))
+            await asyncio.wait(
+                tasks,
+                timeout=max(until - time.monotonic(), 0.01),
+                return_when=asyncio.FIRST_COMPLETED,
+            )
 
     async def _renew_leases(self, stop: asyncio.Event) -> None:
         """Entries waiting in a lane for a token stay leased to this process."""
