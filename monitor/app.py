@@ -124,7 +124,7 @@ class App:
         )
         return 0 if not failed and waiting == 0 else 1
 
-    async def poll_all(self, concurrency: int = 50) -> list[PollOutcome]:
+    async def poll_all(self, concurrency: int = 20) -> list[PollOutcome]:
         gate = asyncio.Semaphore(concurrency)
 
         async def one(source: Source) -> PollOutcome:

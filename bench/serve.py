@@ -1,0 +1,116 @@
+"""Run a local fake service in a child process, so that its CPU is not counted as ours.
+
+    python -m bench.serve feeds N        # N feeds /f<i>.xml, 30 Arabic items each
+    python -m bench.serve telegram       # the fake Bot API (one channel, -1001)
+
+Prints "READY <base_url>" and then reads commands on stdin, one per line:
+    add <i> <k>        feed i gains k new items (new ETag and Last-Modified)
+    plain <i>          feed i stops sending validators (same body every time)
+    count              prints the number of messages the fake Telegram accepted
+    quit
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+WORDS = [
+    "أعلنت",
+    "قيادة",
+    "العمليات",
+    "المشتركة",
+    "عن",
+    "تنفيذ",
+    "عملية",
+    "أمنية",
+    "في",
+    "محافظة",
+    "الأنبار",
+    "وقالت",
+    "مصادر",
+    "محلية",
+    "إن",
+    "القوات",
+    "الأمنية",
+    "انتشرت",
+    "في",
+    "محيط",
+    "المدينة",
+    "وأغلقت",
+    "الطرق",
+    "المؤدية",
+    "إلى",
+    "المنطقة",
+    "الصناعية",
+    "بينما",
+    "تواصل",
+    "فرق",
+    "الدفاع",
+    "المدني",
+    "عمليات",
+    "البحث",
+    "وأكد",
+    "مسؤول",
+    "في",
+    "وزارة",
+    "الداخلية",
+    "أن",
+    "الوضع",
+    "تحت",
+    "السيطرة",
+]
+
+
+def item(feed: int, n: int) -> dict[str, str]:
+    start = (feed * 7 + n * 3) % len(WORDS)
+    words = (WORDS[start:] + WORDS[:start]) * 3
+    return {
+        "guid": f"f{feed}-{n}",
+        "title": " ".join(words[:9]),
+        "link": f"https://news.example/{feed}/{n}",
+        "description": "<p>" + " ".join(words[: 60 + n % 20]) + "</p>",
+        "pubDate": "Mon, 30 Nov 2026 08:00:00 GMT",
+    }
+
+
+def serve_feeds(n: int) -> None:
+    from tests.fakes.feeds import FakeFeedServer
+
+    counts = [30] * n
+    with FakeFeedServer() as srv:
+        for i in range(n):
+            srv.add_feed(f"/f{i}.xml", [item(i, k) for k in range(30)])
+        print(f"READY {srv.base_url}", flush=True)
+        for line in sys.stdin:
+            cmd, *args = line.split()
+            if cmd == "add":
+                i, k = int(args[0]), int(args[1])
+                srv.add_items(f"/f{i}.xml", [item(i, counts[i] + j) for j in range(k)])
+                counts[i] += k
+            elif cmd == "plain":
+                spec: Any = srv.feeds[f"/f{int(args[0])}.xml"]
+                spec.etag = spec.last_modified = False
+            elif cmd == "quit":
+                break
+            print("OK", flush=True)
+
+
+def serve_telegram() -> None:
+    from tests.fakes.telegram_api import FakeTelegramBotAPI
+
+    with FakeTelegramBotAPI() as srv:
+        srv.add_chat(-1001, "channel")
+        print(f"READY {srv.base_url} {srv.token}", flush=True)
+        for line in sys.stdin:
+            if line.strip() == "count":
+                print(len(srv.messages(-1001)), flush=True)
+            elif line.strip() == "quit":
+                break
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "feeds":
+        serve_feeds(int(sys.argv[2]))
+    else:
+        serve_telegram()
