@@ -167,6 +167,20 @@ class RuleMatch:
     routes: tuple[str, ...] = ()  # sink ids named by the rule; empty: the config decides
     tags: tuple[str, ...] = ()  # the rule's own tags (subscriptions may name them)
 
+    def __eq__(self, other: object) -> bool:
+        # Field by field like the dataclass's own, but across subclasses: the matching engine
+        # returns a private subclass that builds its hits when they are first read.
+        if not isinstance(other, RuleMatch):
+            return NotImplemented
+        return (
+            self.rule_id == other.rule_id
+            and self.title == other.title
+            and self.level == other.level
+            and self.routes == other.routes
+            and self.tags == other.tags
+            and self.hits == other.hits
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "rule_id": self.rule_id,
