@@ -228,6 +228,7 @@ class Engine:
             match._call = call
             match._index = index
             out.append(match)
+        call.matches = out
         return out
 
     def _scan(self, t: str, bit: int, accepted: _Accepted) -> None:
@@ -331,12 +332,13 @@ class _Call:
     """What one `match` found: the accepted hits, the normalized texts; grouped by rule and
     turned into Hits only when asked."""
 
-    __slots__ = ("_found", "accepted", "rules", "spans")
+    __slots__ = ("_found", "accepted", "matches", "rules", "spans")
 
     def __init__(self, rules: tuple[CompiledRule, ...]) -> None:
         self.rules = rules
         self.accepted: _Accepted = []
         self.spans = _Spans()
+        self.matches: list[Any] = []  # the _LazyRuleMatches of the call
         self._found: _Found | None = None
 
     def found(self) -> _Found:
@@ -355,8 +357,35 @@ class _Call:
             self._found = found
         return found
 
-    def hits(self, index: int) -> tuple[Hit, ...]:
-        return _hits(self.rules[index], self.found()[index], self.spans)
+    def build(self) -> None:
+        """Set the hits of every match of the call still waiting for them: the first one
+        read builds them all (an alert reads them all), in one pass."""
+        found = self.found()
+        rules = self.rules
+        spans = self.spans
+        for bit in spans.norms:
+            spans.get(bit, 0, 0)  # the field's tables, once
+        tables = spans.tables
+        for match in self.matches:
+            if match._call is None:
+                continue  # built meanwhile by another thread
+            index = match._index
+            raw = found[index]
+            if len(raw) == 1:  # the common case, inline
+                ref, bit, s, e = raw[0]
+                shifts = tables[bit]
+                if shifts is None:
+                    s, e = spans.norms[bit].to_original(s, e)
+                else:
+                    for breaks, by in shifts:
+                        s += by[bisect_right(breaks, s)]
+                        e += by[bisect_right(breaks, e)]
+                group = rules[index].groups[ref.group]
+                hits: tuple[Hit, ...] = (Hit(_FIELD_NAME[bit], s, e, ref.term, group, ref.entity),)
+            else:
+                hits = _hits(rules[index], raw, spans)
+            _HITS.__set__(match, hits)
+            match._call = None  # after the hits are set
 
 
 _HITS: Any = RuleMatch.__dict__["hits"]  # the slot that holds a RuleMatch's hits
@@ -376,12 +405,9 @@ class _LazyRuleMatch(RuleMatch):
     @property
     def hits(self) -> tuple[Hit, ...]:
         call = self._call
-        if call is None:  # built (by this thread or another), or given
-            return _HITS.__get__(self, RuleMatch)  # type: ignore[no-any-return]
-        hits = call.hits(self._index)
-        _HITS.__set__(self, hits)
-        self._call = None  # after the hits are set; the call's texts and hits may go
-        return hits
+        if call is not None:
+            call.build()  # sets the hits of this match and of the others of the call
+        return _HITS.__get__(self, RuleMatch)  # type: ignore[no-any-return]
 
     @hits.setter
     def hits(self, value: tuple[Hit, ...]) -> None:
@@ -410,21 +436,24 @@ def _rule_match(rule: CompiledRule, raw: list[_Raw], spans: _Spans) -> RuleMatch
 
 def _hits(rule: CompiledRule, raw: list[_Raw], spans: _Spans) -> tuple[Hit, ...]:
     """The Hits of `rule` from its accepted hits: sorted by field, start, end, group and term;
-    a hit found twice (a term listed twice in a group) kept once."""
+    a hit found twice (a term listed twice in a group, a key of two checks) kept once."""
     groups = rule.groups
     if len(raw) == 1:
         ref, bit, s, e = raw[0]
         a, b = spans.get(bit, s, e)
         return (Hit(_FIELD_NAME[bit], a, b, ref.term, groups[ref.group], ref.entity),)
-    hits = []
-    for ref, bit, s, e in sorted(set(raw), key=_raw_order):
+    hits: list[Hit] = []
+    seen: set[tuple[Any, ...]] = set()
+    # (ties, if any, by the rest of the term's ref: its index in the group, then its entity)
+    for bit, s, e, group, term, ref in sorted(
+        [(r[1], r[2], r[3], *r[0][1:2], *r[0][3:4], r[0]) for r in raw]
+    ):
         a, b = spans.get(bit, s, e)
-        hits.append(Hit(_FIELD_NAME[bit], a, b, ref.term, groups[ref.group], ref.entity))
-    return tuple(dict.fromkeys(hits))  # a term listed twice in a group hits once
-
-
-def _raw_order(r: _Raw) -> tuple[int, int, int, int, str]:
-    return (r[1], r[2], r[3], r[0].group, r[0].term)
+        key = (bit, a, b, group, term, ref.entity)
+        if key not in seen:
+            seen.add(key)
+            hits.append(Hit(_FIELD_NAME[bit], a, b, term, groups[group], ref.entity))
+    return tuple(hits)
 
 
 def _left(t: str, s: int, left: int, prefixes: dict[str, bool] | None) -> tuple[int, bool] | None:

@@ -276,3 +276,14 @@ def test_conditions_count_terms_of_every_field(engine: Engine) -> None:
     assert "cond" in [m.rule_id for m in engine.match_text("الأمن", title="هدنة ومستوى")]
     assert "cond" not in [m.rule_id for m in engine.match_text("الأمن", title="هدنة وقصف")]
     assert "cond" not in [m.rule_id for m in engine.match_text("الأمن وهدنة")]
+
+
+def test_reading_one_match_builds_the_hits_of_the_others(engine: Engine) -> None:
+    text = "والهدنة في بغداد، قصف"
+    matches = engine.match_text(text)
+    assert len(matches) > 2
+    explained = eager(engine, text)
+    first, *others = matches
+    assert first.hits == explained[first.rule_id].hits
+    built = [RuleMatch.__dict__["hits"].__get__(m, RuleMatch) for m in others]  # the slots
+    assert built == [explained[m.rule_id].hits for m in others]
