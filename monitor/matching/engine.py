@@ -203,6 +203,7 @@ class Engine:
         if not accepted:
             return []
         out: list[RuleMatch] = []
+        matched = call.matched
         heads = self._heads
         # the rules behind the accepted hits, whatever field each term is limited to (those
         # rules are checked below): refs[i][0] is the rule of a term
@@ -228,7 +229,7 @@ class Engine:
             match._call = call
             match._index = index
             out.append(match)
-        call.matches = out
+            matched.append(index)
         return out
 
     def _scan(self, t: str, bit: int, accepted: _Accepted) -> None:
@@ -332,14 +333,15 @@ class _Call:
     """What one `match` found: the accepted hits, the normalized texts; grouped by rule and
     turned into Hits only when asked."""
 
-    __slots__ = ("_found", "accepted", "matches", "rules", "spans")
+    __slots__ = ("_built", "_found", "accepted", "matched", "rules", "spans")
 
     def __init__(self, rules: tuple[CompiledRule, ...]) -> None:
         self.rules = rules
         self.accepted: _Accepted = []
         self.spans = _Spans()
-        self.matches: list[Any] = []  # the _LazyRuleMatches of the call
+        self.matched: list[int] = []  # the rules that matched, by index
         self._found: _Found | None = None
+        self._built: dict[int, tuple[Hit, ...]] | None = None
 
     def found(self) -> _Found:
         """The accepted hits by rule, each hit with the one term it stands for."""
@@ -357,19 +359,23 @@ class _Call:
             self._found = found
         return found
 
-    def build(self) -> None:
-        """Set the hits of every match of the call still waiting for them: the first one
-        read builds them all (an alert reads them all), in one pass."""
+    def hits(self, index: int) -> tuple[Hit, ...]:
+        """The hits of the matched rule `index`. The first call builds those of every matched
+        rule (an alert reads them all), in one pass; the call holds no match (no cycle)."""
+        built = self._built
+        if built is None:
+            built = self._built = self._build()
+        return built[index]
+
+    def _build(self) -> dict[int, tuple[Hit, ...]]:
         found = self.found()
         rules = self.rules
         spans = self.spans
         for bit in spans.norms:
             spans.get(bit, 0, 0)  # the field's tables, once
         tables = spans.tables
-        for match in self.matches:
-            if match._call is None:
-                continue  # built meanwhile by another thread
-            index = match._index
+        built: dict[int, tuple[Hit, ...]] = {}
+        for index in self.matched:
             raw = found[index]
             if len(raw) == 1:  # the common case, inline
                 ref, bit, s, e = raw[0]
@@ -381,11 +387,10 @@ class _Call:
                         s += by[bisect_right(breaks, s)]
                         e += by[bisect_right(breaks, e)]
                 group = rules[index].groups[ref.group]
-                hits: tuple[Hit, ...] = (Hit(_FIELD_NAME[bit], s, e, ref.term, group, ref.entity),)
+                built[index] = (Hit(_FIELD_NAME[bit], s, e, ref.term, group, ref.entity),)
             else:
-                hits = _hits(rules[index], raw, spans)
-            _HITS.__set__(match, hits)
-            match._call = None  # after the hits are set
+                built[index] = _hits(rules[index], raw, spans)
+        return built
 
 
 _HITS: Any = RuleMatch.__dict__["hits"]  # the slot that holds a RuleMatch's hits
@@ -405,9 +410,12 @@ class _LazyRuleMatch(RuleMatch):
     @property
     def hits(self) -> tuple[Hit, ...]:
         call = self._call
-        if call is not None:
-            call.build()  # sets the hits of this match and of the others of the call
-        return _HITS.__get__(self, RuleMatch)  # type: ignore[no-any-return]
+        if call is None:  # built (by this thread or another), or given
+            return _HITS.__get__(self, RuleMatch)  # type: ignore[no-any-return]
+        hits = call.hits(self._index)
+        _HITS.__set__(self, hits)
+        self._call = None  # after the hits are set; the call's texts and hits may go
+        return hits
 
     @hits.setter
     def hits(self, value: tuple[Hit, ...]) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import gc
 import json
 import pickle
 import threading
@@ -284,6 +285,23 @@ def test_reading_one_match_builds_the_hits_of_the_others(engine: Engine) -> None
     assert len(matches) > 2
     explained = eager(engine, text)
     first, *others = matches
+    call = others[0]._call  # type: ignore[attr-defined]
     assert first.hits == explained[first.rule_id].hits
-    built = [RuleMatch.__dict__["hits"].__get__(m, RuleMatch) for m in others]  # the slots
-    assert built == [explained[m.rule_id].hits for m in others]
+    assert call._built is not None and len(call._built) == len(matches)  # one pass for all
+    assert [m.hits for m in others] == [explained[m.rule_id].hits for m in others]
+
+
+def test_matches_make_no_reference_cycle(engine: Engine) -> None:
+    text = "والهدنة في بغداد، قصف"
+    engine.match_text(text)
+    gc.collect()
+    gc.disable()
+    try:
+        for read in (False, True, False):
+            matches = engine.match_text(text)
+            if read:
+                assert matches[0].hits
+            del matches
+            assert gc.collect() == 0  # everything went with its last reference
+    finally:
+        gc.enable()
