@@ -452,9 +452,9 @@ def _hits(rule: CompiledRule, raw: list[_Raw], spans: _Spans) -> tuple[Hit, ...]
         return (Hit(_FIELD_NAME[bit], a, b, ref.term, groups[ref.group], ref.entity),)
     hits: list[Hit] = []
     seen: set[tuple[Any, ...]] = set()
-    # (ties, if any, by the rest of the term's ref: its index in the group, then its entity)
+    # (a tie, the same term twice in a group, is broken by the term's index in the group)
     for bit, s, e, group, term, ref in sorted(
-        [(r[1], r[2], r[3], *r[0][1:2], *r[0][3:4], r[0]) for r in raw]
+        [(r[1], r[2], r[3], r[0].group, r[0].term, r[0]) for r in raw]
     ):
         a, b = spans.get(bit, s, e)
         key = (bit, a, b, group, term, ref.entity)
