@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar, dataclass_transform
 
 
 def utcnow() -> datetime:
@@ -40,6 +40,21 @@ class Level(enum.StrEnum):
 
 
 _LEVEL_ORDER = list(Level)
+
+_T = TypeVar("_T")
+
+
+@dataclass_transform(frozen_default=True)
+def _value(cls: type[_T]) -> type[_T]:
+    """A slotted dataclass that is immutable by contract, not at run time.
+
+    The matching engine builds one `Hit` per hit and one `RuleMatch` per matched rule, often
+    a hundred per item; a frozen dataclass's `__init__` goes through `object.__setattr__` for
+    every field and costs ~5x a plain one. Equality, hashing (`unsafe_hash`: the hash of the
+    fields, the same value a frozen dataclass gives), repr, `dataclasses.replace` and the
+    codecs are those of a frozen dataclass; type checkers see the class as frozen
+    (`frozen_default`), so an assignment to a field is a type error. Never mutate one."""
+    return dataclass(slots=True, unsafe_hash=True)(cls)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +123,7 @@ class Item:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@_value
 class Hit:
     """Where a term matched: offsets [start, end) in the ORIGINAL text of `field` of the item."""
 
@@ -141,7 +156,7 @@ class Hit:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@_value
 class RuleMatch:
     """A rule whose condition held for an item, with the hits that made it hold."""
 
@@ -151,6 +166,20 @@ class RuleMatch:
     hits: tuple[Hit, ...] = ()
     routes: tuple[str, ...] = ()  # sink ids named by the rule; empty: the config decides
     tags: tuple[str, ...] = ()  # the rule's own tags (subscriptions may name them)
+
+    def __eq__(self, other: object) -> bool:
+        # Field by field like the dataclass's own, but across subclasses: the matching engine
+        # returns a private subclass that builds its hits when they are first read.
+        if not isinstance(other, RuleMatch):
+            return NotImplemented
+        return (
+            self.rule_id == other.rule_id
+            and self.title == other.title
+            and self.level == other.level
+            and self.routes == other.routes
+            and self.tags == other.tags
+            and self.hits == other.hits
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {

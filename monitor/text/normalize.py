@@ -274,7 +274,7 @@ def _markup_round(s: str) -> tuple[str, list[tuple[int, int, int]]]:
 class _Edits:
     """Where one stage changed the text: merged edits, source range -> target range."""
 
-    __slots__ = ("da", "db", "keep_end_left", "sa", "sb")
+    __slots__ = ("da", "db", "keep_end_left", "sa", "sb", "shifts")
 
     def __init__(self, edits: list[tuple[int, int, int]], *, keep_end_left: bool) -> None:
         sa: list[int] = []
@@ -294,6 +294,13 @@ class _Edits:
             delta += n - (b - a)
         self.sa, self.sb, self.da, self.db = sa, sb, da, db
         self.keep_end_left = keep_end_left
+        # A stage that only removed characters (tashkeel, tatweel, invisible marks, a collapsed
+        # space) maps every offset, start or end, by one shift: `back(n)` is
+        # n + shifts[bisect_right(da, n)] (see `back`: n > db and n == da == db both give
+        # sb + n - db). None when some edit inserted or replaced characters.
+        self.shifts: list[int] | None = None
+        if not keep_end_left and all(a == b for a, b in zip(da, db, strict=True)):
+            self.shifts = [0, *(b - a for a, b in zip(db, sb, strict=True))]
 
     def back(self, n: int, end: bool) -> int:
         """The source offset of target offset `n`, as a start or as an (exclusive) end.
@@ -374,6 +381,23 @@ class Normalized:
             start = stage.back(start, False)
             end = max(start, stage.back(end, True))  # an empty span stays empty
         return start, end
+
+    def shift_tables(self) -> list[tuple[list[int], list[int]]] | None:
+        """The offset map as plain tables when every stage only removed characters (the
+        common case: diacritics, tatweel, invisible marks, runs of spaces), for callers that
+        map many offsets: apply each (breaks, shifts) in order,
+        n = n + shifts[bisect_right(breaks, n)], to a start and to an end alike; the result
+        is `to_original`'s. [] when nothing moved; None when some stage inserted or replaced
+        characters (markup, ligatures): then use `to_original`."""
+        stages = self._stages
+        if stages is None:
+            stages = self._stages = self._build_stages()
+        tables: list[tuple[list[int], list[int]]] = []
+        for stage in stages:
+            if stage.shifts is None:
+                return None
+            tables.append((stage.da, stage.shifts))
+        return tables
 
     def __repr__(self) -> str:
         return f"Normalized({self.text!r})"

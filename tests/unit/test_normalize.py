@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 import pytest
 
 from monitor.text.normalize import fold_char, normalize, normalize_text, reference_normalize
@@ -142,3 +144,23 @@ def test_offset_map_inside_an_expansion_takes_the_whole_character() -> None:
 def test_offset_map_identity_when_nothing_changes() -> None:
     n = normalize("هدنه في بغداد")
     assert n.to_original(5, 7) == (5, 7)
+
+
+def test_shift_tables_when_characters_were_only_removed() -> None:
+    assert normalize("هدنه في بغداد").shift_tables() == []
+    text = "الهُدْنَة  في  بغـداد"  # tashkeel, tatweel, runs of spaces: two removing stages
+    n = normalize(text)
+    tables = n.shift_tables()
+    assert tables is not None and len(tables) == 2
+    start = n.text.index("بغداد")
+    end = start + len("بغداد")
+    for breaks, shifts in tables:
+        start += shifts[bisect_right(breaks, start)]
+        end += shifts[bisect_right(breaks, end)]
+    assert (start, end) == n.to_original(n.text.index("بغداد"), n.text.index("بغداد") + 5)
+    assert text[start:end] == "بغـداد"
+
+
+@pytest.mark.parametrize("text", ["ﻻ نعم", "<b>هدنة</b> &quot;x&quot;", "Cæsar"])
+def test_no_shift_tables_when_a_stage_inserted_or_replaced(text: str) -> None:
+    assert normalize(text).shift_tables() is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -92,3 +94,31 @@ def test_every_token_maps_back_to_a_slice_that_normalizes_to_it(text: str) -> No
     for tok in tokenize(n.text):
         s, e = n.to_original(tok.start, tok.end)
         assert tok.text in normalize_text(text[s:e])  # (a ligature maps back whole)
+
+
+def _shifted(tables: list[tuple[list[int], list[int]]], n: int) -> int:
+    for breaks, shifts in tables:
+        n += shifts[bisect_right(breaks, n)]
+    return n
+
+
+# Only letters and what normalization removes (tashkeel, tatweel, invisible marks, extra
+# spaces): the texts that get shift tables.
+_REMOVALS = st.lists(
+    st.sampled_from(
+        [*"هدنةبغاد x1", *"ـ\u064b\u064e\u0650\u0651\u0652\u0670\u200c\u200f\u00ad", "  "]
+    ),
+    max_size=40,
+).map("".join)
+
+
+@settings(max_examples=300)
+@given(st.one_of(_REMOVALS, _TEXT, _MARKUP))
+def test_shift_tables_map_every_span_like_to_original(text: str) -> None:
+    n = normalize(text)
+    tables = n.shift_tables()
+    if tables is None:  # a stage inserted or replaced characters: to_original only
+        return
+    for a in range(len(n.text) + 1):
+        for b in range(a, len(n.text) + 1):
+            assert (_shifted(tables, a), _shifted(tables, b)) == n.to_original(a, b)
