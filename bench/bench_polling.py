@@ -6,7 +6,8 @@ bare httpx request in the same run.
 A child process serves N feeds (30 Arabic news-like items, ~20 KB each, ETag and
 Last-Modified) so its CPU is not ours. In this process, CPU time (user+sys of the whole process,
 store threads included) is measured around one poll of every feed, for:
-- bare httpx: a plain GET of the whole body (200), and a conditional GET answered 304;
+- bare clients: httpx and aiohttp, a plain GET of the whole body (200), and a conditional GET
+  answered 304 (the sources use aiohttp: see monitor/sources/http.py);
 - monitor: `Pipeline.poll` (fetch, new items, match with the shipped rules, story dedup, one
   atomic store commit) when the server answers 304, when it sends the same body without
   validators ("unchanged": hashed, not parsed), and when every feed gained 3 items (parsed,
@@ -29,6 +30,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 
 from bench.child import ROOT, Child
@@ -59,24 +61,44 @@ async def cpu_ms_per_call(n: int, call: Callable[[int], Awaitable[Any]]) -> floa
     return (time.process_time() - start) * 1000 / n
 
 
-async def bare(client: httpx.AsyncClient, urls: list[str], rounds: int) -> dict[str, float]:
+async def bare(urls: list[str], rounds: int) -> dict[str, float]:
+    """A bare httpx client (the library the project started with) and a bare aiohttp session
+    (what the sources use), each asking for the whole body and for a 304."""
+    out: dict[str, float] = {}
+    client = httpx.AsyncClient(limits=httpx.Limits(max_connections=CONCURRENCY))
     etags = [(await client.get(u)).headers["etag"] for u in urls]
 
     async def full(i: int) -> None:
         (await client.get(urls[i])).read()
 
     async def conditional(i: int) -> None:
-        response = await client.get(urls[i], headers={"If-None-Match": etags[i]})
-        assert response.status_code == 304
+        assert (await client.get(urls[i], headers={"If-None-Match": etags[i]})).status_code == 304
 
-    return {
-        "httpx GET 200": statistics.median(
-            [await cpu_ms_per_call(len(urls), full) for _ in range(rounds)]
-        ),
-        "httpx GET 304": statistics.median(
-            [await cpu_ms_per_call(len(urls), conditional) for _ in range(rounds)]
-        ),
-    }
+    out["httpx GET 200"] = statistics.median(
+        [await cpu_ms_per_call(len(urls), full) for _ in range(rounds)]
+    )
+    out["httpx GET 304"] = statistics.median(
+        [await cpu_ms_per_call(len(urls), conditional) for _ in range(rounds)]
+    )
+    await client.aclose()
+    connector = aiohttp.TCPConnector(limit=CONCURRENCY)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def aio_full(i: int) -> None:
+            async with session.get(urls[i]) as response:
+                await response.read()
+
+        async def aio_conditional(i: int) -> None:
+            async with session.get(urls[i], headers={"If-None-Match": etags[i]}) as response:
+                await response.read()
+
+        out["aiohttp GET 200"] = statistics.median(
+            [await cpu_ms_per_call(len(urls), aio_full) for _ in range(rounds)]
+        )
+        out["aiohttp GET 304"] = statistics.median(
+            [await cpu_ms_per_call(len(urls), aio_conditional) for _ in range(rounds)]
+        )
+    return out
 
 
 async def ours(
@@ -126,7 +148,6 @@ async def run(feeds: int, rounds: int) -> list[dict[str, Any]]:
             client = build_client(
                 connect_timeout=5,
                 read_timeout=10,
-                max_redirects=3,
                 user_agent="bench",
                 max_connections=50,
             )
@@ -139,7 +160,7 @@ async def run(feeds: int, rounds: int) -> list[dict[str, Any]]:
                 await store.open()
                 try:
                     if backend == "sqlite":
-                        for name, value in (await bare(client, urls, rounds)).items():
+                        for name, value in (await bare(urls, rounds)).items():
                             rows.append({"what": name, "store": "-", "cpu_ms": value})
                     for name, value in (await ours(store, server, client, urls, rounds)).items():
                         rows.append({"what": name, "store": backend, "cpu_ms": value})

@@ -12,9 +12,9 @@ import os
 import signal
 import socket
 import time
+from typing import TYPE_CHECKING
 
 from monitor import logging as mlog
-from monitor.bot import CommandHandler
 from monitor.config import LoadedConfig, TelegramBotSourceConfig, load_config
 from monitor.dedup import StorySettings
 from monitor.delivery import Delivery
@@ -24,9 +24,12 @@ from monitor.identity import digest
 from monitor.matching import compile_rules, rules_fingerprint
 from monitor.metrics import Metrics
 from monitor.pipeline import Pipeline, PollOutcome, PollSettings
-from monitor.scheduler import build_scheduler, schedule_sources
 from monitor.sources.base import Source
-from monitor.sources.telegram_bot import BotUpdates
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from monitor.sources.telegram_bot import BotUpdates
 from monitor.status import collect
 from monitor.store import Store, Ttls, open_store
 from monitor.subscriptions import SubscriptionStore
@@ -86,7 +89,7 @@ class App:
             metrics=self.metrics,
         )
         self.stop_event = asyncio.Event()
-        self.scheduler = build_scheduler()
+        self.scheduler: AsyncIOScheduler | None = None  # the daemon's; `--once` needs none
 
     # running -----------------------------------------------------------------------------
 
@@ -138,6 +141,9 @@ class App:
         await self.open_store()
         if self.stop_event.is_set():
             return 0
+        from monitor.scheduler import build_scheduler
+
+        self.scheduler = build_scheduler()
         self._schedule()
         self.scheduler.start()
         probes = await self._start_probes()
@@ -176,6 +182,10 @@ class App:
         return 0
 
     def _schedule(self) -> None:
+        from monitor.scheduler import schedule_sources
+
+        if self.scheduler is None:
+            return
         cfg = self.loaded.config
         entries = []
         for source_cfg in cfg.sources:
@@ -209,6 +219,9 @@ class App:
             await asyncio.sleep(HEARTBEAT_EVERY)
 
     async def _bot_updates(self) -> BotUpdates | None:
+        from monitor.bot import CommandHandler
+        from monitor.sources.telegram_bot import BotUpdates
+
         """The getUpdates loop, when there are bot-member chats or the subscriber bot is on."""
         cfg = self.loaded.config
         tg = cfg.telegram
@@ -297,7 +310,7 @@ class App:
                 await self.store.ping()
         except (StoreError, TimeoutError) as exc:
             problems.append(f"store unreachable: {exc}")
-        if not self.scheduler.running:
+        if self.scheduler is None or not self.scheduler.running:
             problems.append("scheduler not running")
         if self.engine is None:
             problems.append("rules not loaded")

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+from typing import TYPE_CHECKING
 
 # python-telegram-bot 22 gives RetryAfter.retry_after as an int with a deprecation warning unless
 # this opt-in makes it a timedelta (the future default); our code reads both.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
-from telegram import Bot
-from telegram.request import HTTPXRequest
+if TYPE_CHECKING:
+    from telegram import Bot
 
 SEND_TIMEOUT = 20.0
 LONG_POLL_TIMEOUT = 30.0
@@ -24,6 +25,11 @@ class BotPool:
         self._bots: dict[tuple[str, str], Bot] = {}
 
     def get(self, token: str, api_base: str) -> Bot:
+        # imported here: python-telegram-bot costs ~0.1 s of start-up that a deployment
+        # without Telegram should not pay
+        from telegram import Bot
+        from telegram.request import HTTPXRequest
+
         key = (token, api_base.rstrip("/"))
         bot = self._bots.get(key)
         if bot is None:

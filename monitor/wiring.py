@@ -19,7 +19,7 @@ from monitor.sinks import SinkContext, build_sink
 from monitor.sinks.base import Sink
 from monitor.sources import SourceContext, build_source
 from monitor.sources.base import Source
-from monitor.sources.http import HttpLimits, build_client
+from monitor.sources.http import FeedClient, HttpLimits, build_client
 from monitor.subscriptions import SubscriptionStore
 from monitor.telegram_client import BotPool
 
@@ -45,7 +45,8 @@ class Parts:
     sources: dict[str, Source]
     sinks: dict[str, Sink]
     router: Router
-    http: httpx.AsyncClient
+    http: FeedClient
+    sink_http: httpx.AsyncClient
     bots: BotPool
 
     async def aclose(self) -> None:
@@ -55,6 +56,7 @@ class Parts:
             await sink.aclose()
         await self.bots.aclose()
         await self.http.aclose()
+        await self.sink_http.aclose()
 
 
 def subscriber_sink(loaded: LoadedConfig) -> str | None:
@@ -102,11 +104,14 @@ def build_parts(
     http = build_client(
         connect_timeout=cfg.http.connect_timeout,
         read_timeout=cfg.http.read_timeout,
-        max_redirects=cfg.http.max_redirects,
         user_agent=cfg.http.user_agent,
         max_connections=cfg.http.max_connections,
     )
-    limits = HttpLimits(max_bytes=cfg.http.max_bytes, total_timeout=cfg.http.total_timeout)
+    limits = HttpLimits(
+        max_bytes=cfg.http.max_bytes,
+        total_timeout=cfg.http.total_timeout,
+        max_redirects=cfg.http.max_redirects,
+    )
     source_ctx = SourceContext(
         http=http, limits=limits, base_dir=loaded.base_dir, telegram_web_base=cfg.telegram.web_base
     )
@@ -116,6 +121,10 @@ def build_parts(
         if s.enabled and s.type != "telegram_bot"  # pushed by the bot's update loop instead
     }
     bots = BotPool()
-    sink_ctx = SinkContext(telegram=cfg.telegram, slack=cfg.slack, http=http, bots=bots)
+    sink_http = httpx.AsyncClient(
+        timeout=httpx.Timeout(cfg.delivery.send_timeout),
+        headers={"User-Agent": cfg.http.user_agent},
+    )
+    sink_ctx = SinkContext(telegram=cfg.telegram, slack=cfg.slack, http=sink_http, bots=bots)
     sinks = {s.id: build_sink(s, sink_ctx) for s in loaded.active_sinks}
-    return Parts(loaded, sources, sinks, build_router(loaded, engine, subs), http, bots)
+    return Parts(loaded, sources, sinks, build_router(loaded, engine, subs), http, sink_http, bots)

@@ -39,34 +39,43 @@ def register(kind: str) -> Callable[[Builder], Builder]:
 
 
 def build_sink(config: Any, context: SinkContext) -> Sink:
-    _load_builtins()
-    try:
-        builder = _REGISTRY[config.type]
-    except KeyError:
-        raise ValueError(f"no sink type {config.type!r}") from None
+    builder = _REGISTRY.get(config.type) or _BUILTINS.get(config.type)
+    if builder is None:
+        raise ValueError(f"no sink type {config.type!r}")
     return builder(config, context)
 
 
-def _load_builtins() -> None:
-    if _REGISTRY:
-        return
+# Built-in sinks, each module imported only when a sink of its type is configured (a console-only
+# deployment does not pay python-telegram-bot's start-up).
+
+
+def _console(config: Any, ctx: SinkContext) -> Sink:
     from monitor.sinks.console import ConsoleSink
-    from monitor.sinks.slack import SlackSink
+
+    return ConsoleSink(config, ctx.stream)
+
+
+def _telegram(config: Any, ctx: SinkContext) -> Sink:
     from monitor.sinks.telegram import TelegramSink
+
+    return TelegramSink(config, ctx.telegram, ctx.bots)
+
+
+def _slack(config: Any, ctx: SinkContext) -> Sink:
+    from monitor.sinks.slack import SlackSink
+
+    return SlackSink(config, ctx.slack, ctx.http)
+
+
+def _webhook(config: Any, ctx: SinkContext) -> Sink:
     from monitor.sinks.webhook import WebhookSink
 
-    @register("console")
-    def _console(config: Any, ctx: SinkContext) -> Sink:
-        return ConsoleSink(config, ctx.stream)
+    return WebhookSink(config, ctx.http)
 
-    @register("telegram")
-    def _telegram(config: Any, ctx: SinkContext) -> Sink:
-        return TelegramSink(config, ctx.telegram, ctx.bots)
 
-    @register("slack")
-    def _slack(config: Any, ctx: SinkContext) -> Sink:
-        return SlackSink(config, ctx.slack, ctx.http)
-
-    @register("webhook")
-    def _webhook(config: Any, ctx: SinkContext) -> Sink:
-        return WebhookSink(config, ctx.http)
+_BUILTINS: dict[str, Builder] = {
+    "console": _console,
+    "telegram": _telegram,
+    "slack": _slack,
+    "webhook": _webhook,
+}

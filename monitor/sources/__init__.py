@@ -7,10 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from monitor.sources.base import FetchResult, Source
-from monitor.sources.http import HttpLimits
+from monitor.sources.http import FeedClient, HttpLimits
 
 __all__ = ["FetchResult", "Source", "SourceContext", "build_source", "register"]
 
@@ -19,7 +17,7 @@ __all__ = ["FetchResult", "Source", "SourceContext", "build_source", "register"]
 class SourceContext:
     """The shared clients and settings every source may need (injected, never global)."""
 
-    http: httpx.AsyncClient
+    http: FeedClient
     limits: HttpLimits
     base_dir: Path
     telegram_web_base: str = "https://t.me"
@@ -39,26 +37,24 @@ def register(kind: str) -> Callable[[Builder], Builder]:
 
 
 def build_source(config: Any, context: SourceContext) -> Source:
-    _load_builtins()
-    try:
-        builder = _REGISTRY[config.type]
-    except KeyError:
-        raise ValueError(f"no source type {config.type!r}") from None
+    builder = _REGISTRY.get(config.type) or _BUILTINS.get(config.type)
+    if builder is None:
+        raise ValueError(f"no source type {config.type!r}")
     return builder(config, context)
 
 
-def _load_builtins() -> None:
-    if "rss" in _REGISTRY:
-        return
+def _rss(config: Any, ctx: SourceContext) -> Source:
     from monitor.sources.rss import RssSource
+
+    return RssSource(config, client=ctx.http, limits=ctx.limits, base_dir=ctx.base_dir)
+
+
+def _telegram_web(config: Any, ctx: SourceContext) -> Source:
     from monitor.sources.telegram_web import TelegramWebSource
 
-    @register("rss")
-    def _rss(config: Any, ctx: SourceContext) -> Source:
-        return RssSource(config, client=ctx.http, limits=ctx.limits, base_dir=ctx.base_dir)
+    return TelegramWebSource(
+        config, client=ctx.http, limits=ctx.limits, web_base=ctx.telegram_web_base
+    )
 
-    @register("telegram_web")
-    def _telegram_web(config: Any, ctx: SourceContext) -> Source:
-        return TelegramWebSource(
-            config, client=ctx.http, limits=ctx.limits, web_base=ctx.telegram_web_base
-        )
+
+_BUILTINS: dict[str, Builder] = {"rss": _rss, "telegram_web": _telegram_web}

@@ -1,8 +1,12 @@
 """Polite HTTP fetching for sources: conditional GET, size cap, timeouts, server hints.
 
-The body is decompressed here (not by httpx) so that the size cap holds after decompression too:
-a 10 KB gzip bomb that inflates to 10 GB stops at the cap. Status codes map onto the exception
-tree, so the caller decides by type.
+The body is decompressed here (not by the client) so that the size cap holds after
+decompression too: a 10 KB gzip bomb that inflates to 10 GB stops at the cap. Status codes map
+onto the exception tree, so the caller decides by type.
+
+aiohttp, not httpx (which the sinks use): polling is the hot path, and httpcore's connection
+pool checks every pooled socket on every request. Measured on the same 304 workload
+(bench/bench_polling.py): aiohttp 0.15 ms of CPU per request, httpx 0.5 to 1.3 ms.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import httpx
+import aiohttp
+from multidict import CIMultiDictProxy
 
 from monitor.errors import (
     FeedTooLarge,
@@ -35,6 +40,7 @@ _MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-)?max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
 class HttpLimits:
     max_bytes: int = 10 * 1000 * 1000
     total_timeout: float = 60.0
+    max_redirects: int = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,28 +54,59 @@ class HttpResult:
     max_age: float | None
 
 
+class FeedClient:
+    """The shared HTTP session of every source (pooling, keep-alive). The aiohttp session is
+    made on first use, inside the running event loop it belongs to."""
+
+    def __init__(
+        self,
+        *,
+        connect_timeout: float,
+        read_timeout: float,
+        user_agent: str,
+        max_connections: int = 100,
+    ) -> None:
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.user_agent = user_agent
+        self.max_connections = max_connections
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(
+                    limit=self.max_connections, limit_per_host=8, ttl_dns_cache=300
+                ),
+                timeout=aiohttp.ClientTimeout(
+                    total=None, sock_connect=self.connect_timeout, sock_read=self.read_timeout
+                ),
+                headers={"User-Agent": self.user_agent, "Accept": ACCEPT},
+                auto_decompress=False,
+                trust_env=True,  # HTTP(S)_PROXY from the environment, like any client
+            )
+        return self._session
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
 def build_client(
-    *,
-    connect_timeout: float,
-    read_timeout: float,
-    max_redirects: int,
-    user_agent: str,
-    max_connections: int = 100,
-    transport: httpx.AsyncBaseTransport | None = None,
-) -> httpx.AsyncClient:
-    """One shared client for every HTTP source (connection pooling, keep-alive)."""
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
-        follow_redirects=True,
-        max_redirects=max_redirects,
-        headers={"User-Agent": user_agent, "Accept": ACCEPT},
-        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=50),
-        transport=transport,
+    *, connect_timeout: float, read_timeout: float, user_agent: str, max_connections: int = 100
+) -> FeedClient:
+    return FeedClient(
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        user_agent=user_agent,
+        max_connections=max_connections,
     )
 
 
 async def fetch(
-    client: httpx.AsyncClient,
+    client: FeedClient,
     url: str,
     *,
     where: str,
@@ -87,31 +124,38 @@ async def fetch(
             return await _fetch(client, url, headers, where, limits)
     except TimeoutError as exc:
         raise FetchError(
-            f"no complete answer within {limits.total_timeout:g} s", where=where
+            f"timeout: no complete answer within {limits.total_timeout:g} s", where=where
         ) from exc
-    except httpx.TooManyRedirects as exc:
+    except aiohttp.TooManyRedirects as exc:
         raise FetchError("too many redirects", where=where) from exc
-    except httpx.TimeoutException as exc:
-        raise FetchError(f"timeout ({type(exc).__name__})", where=where) from exc
-    except httpx.InvalidURL as exc:
+    except aiohttp.InvalidURL as exc:
         raise SourceUnavailable(f"invalid URL: {exc}", where=where) from exc
-    except httpx.HTTPError as exc:
+    except aiohttp.ClientError as exc:
         raise FetchError(f"{type(exc).__name__}: {exc}", where=where) from exc
 
 
 async def _fetch(
-    client: httpx.AsyncClient, url: str, headers: dict[str, str], where: str, limits: HttpLimits
+    client: FeedClient,
+    url: str,
+    headers: dict[str, str],
+    where: str,
+    limits: HttpLimits,
 ) -> HttpResult:
-    async with client.stream("GET", url, headers=headers) as response:
-        _raise_for_status(response, where)
+    redirects = limits.max_redirects
+    async with client.session.get(
+        url, headers=headers, allow_redirects=redirects > 0, max_redirects=max(redirects, 1)
+    ) as response:
+        _raise_for_status(response.status, response.headers, where)
         length = response.headers.get("content-length", "")
         if length.isdigit() and int(length) > limits.max_bytes:
             raise FeedTooLarge(f"Content-Length {length} over the cap", where=where)
-        body = b""
-        if response.status_code != 304:
+        if response.status == 304:
+            body = b""
+            await response.read()  # empty, but read: the connection goes back to the pool
+        else:
             body = await _read_capped(response, limits.max_bytes, where)
         return HttpResult(
-            status=response.status_code,
+            status=response.status,
             body=body,
             url=str(response.url),
             content_type=response.headers.get("content-type", ""),
@@ -121,12 +165,11 @@ async def _fetch(
         )
 
 
-def _raise_for_status(response: httpx.Response, where: str) -> None:
-    code = response.status_code
+def _raise_for_status(code: int, headers: CIMultiDictProxy[str], where: str) -> None:
     if code in (200, 203, 304) or (200 <= code < 300 and code != 204):
         return
-    if code in (429, 503) and "retry-after" in response.headers:
-        delay = retry_after_seconds(response.headers["retry-after"])
+    if code in (429, 503) and "retry-after" in headers:
+        delay = retry_after_seconds(headers["retry-after"])
         if delay is not None:
             raise SourceRateLimited(
                 f"HTTP {code}, retry after {delay:g} s", retry_after=delay, where=where
@@ -136,13 +179,13 @@ def _raise_for_status(response: httpx.Response, where: str) -> None:
     raise SourceUnavailable(f"HTTP {code}", where=where)
 
 
-async def _read_capped(response: httpx.Response, cap: int, where: str) -> bytes:
+async def _read_capped(response: aiohttp.ClientResponse, cap: int, where: str) -> bytes:
     encoding = response.headers.get("content-encoding", "identity").strip().lower()
     inflater = _inflater(encoding, where)
     chunks: list[bytes] = []
     size = 0
     first = True
-    async for raw in response.aiter_raw():
+    async for raw in response.content.iter_chunked(65536):
         data = raw
         if inflater is not None:
             try:

@@ -12,7 +12,6 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import feedparser
-import httpx
 
 from monitor import identity
 from monitor.config.schema import RssSourceConfig
@@ -21,7 +20,7 @@ from monitor.model import Item, utcnow
 from monitor.sources import charset
 from monitor.sources.base import FetchResult
 from monitor.sources.htmltext import html_to_text, tidy
-from monitor.sources.http import HttpLimits, fetch
+from monitor.sources.http import FeedClient, HttpLimits, fetch
 from monitor.sources.jsonfeed import parse_json_feed
 from monitor.store.base import Cursor
 
@@ -33,7 +32,7 @@ class RssSource:
         self,
         config: RssSourceConfig,
         *,
-        client: httpx.AsyncClient,
+        client: FeedClient,
         limits: HttpLimits,
         base_dir: Path,
     ) -> None:

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from monitor import identity
 from monitor.config.schema import TelegramWebSourceConfig
 from monitor.errors import FeedParseError, SourceUnavailable
 from monitor.model import Item, utcnow
 from monitor.sources.base import FetchResult
-from monitor.sources.http import HttpLimits, fetch
+from monitor.sources.http import FeedClient, HttpLimits, fetch
 from monitor.sources.telegram_web_parse import (
     ChannelPage,
     WebPost,
@@ -45,7 +43,7 @@ class TelegramWebSource:
         self,
         config: TelegramWebSourceConfig,
         *,
-        client: httpx.AsyncClient,
+        client: FeedClient,
         limits: HttpLimits,
         web_base: str,
     ) -> None:

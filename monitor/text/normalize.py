@@ -165,8 +165,10 @@ class _Tables:
     out_len: dict[str, int]
 
 
-@functools.cache
-def _tables() -> _Tables:
+def scan_unicode() -> tuple[dict[str, str], list[str]]:
+    """Every character `fold_char` changes, and those str.lower() changes but the table does
+    not. The reference computation (~0.1 s): `_tables` uses the copy shipped in _fold_table.py
+    when it was made with this Python's Unicode version (a test keeps the two equal)."""
     table: dict[str, str] = {}
     lower_differs: list[str] = []  # str.lower() (fast path) changes these, the table does not
     for cp in range(0x20000):
@@ -182,6 +184,22 @@ def _tables() -> _Tables:
             table[c] = out
         elif c.lower() != c:
             lower_differs.append(c)
+    return table, lower_differs
+
+
+def _scanned() -> tuple[dict[str, str], list[str]]:
+    try:
+        from monitor.text import _fold_table as shipped
+    except ImportError:  # pragma: no cover - the file ships with the package
+        return scan_unicode()
+    if unicodedata.unidata_version != shipped.UNIDATA_VERSION:
+        return scan_unicode()
+    return dict(shipped.TABLE), list(shipped.LOWER_DIFFERS)
+
+
+@functools.cache
+def _tables() -> _Tables:
+    table, lower_differs = _scanned()
     translate: dict[int, str | int] = {ord(k): v for k, v in table.items()}
     # Identity entries for the common blocks: str.translate raises and swallows a KeyError
     # for every character missing from the mapping, which would dominate the cost.

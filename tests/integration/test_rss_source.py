@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from monitor.config.schema import RssSourceConfig
@@ -18,7 +17,7 @@ from monitor.errors import (
     SourceUnavailable,
 )
 from monitor.sources.base import FetchResult
-from monitor.sources.http import HttpLimits, build_client
+from monitor.sources.http import FeedClient, HttpLimits, build_client
 from monitor.sources.rss import RssSource
 from monitor.store import Cursor
 from tests.fakes.feeds import FakeFeedServer
@@ -38,13 +37,13 @@ def site() -> Iterator[FakeFeedServer]:
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    http = build_client(connect_timeout=2, read_timeout=2, max_redirects=3, user_agent="t")
+async def client() -> AsyncIterator[FeedClient]:
+    http = build_client(connect_timeout=2, read_timeout=2, user_agent="t")
     yield http
     await http.aclose()
 
 
-def source(url: str, client: httpx.AsyncClient, **limits: float) -> RssSource:
+def source(url: str, client: FeedClient, **limits: float) -> RssSource:
     config = RssSourceConfig(id="feed", type="rss", url=url)
     return RssSource(
         config,
@@ -64,7 +63,7 @@ def advance(cursor: Cursor, result: FetchResult) -> Cursor:
     )
 
 
-async def test_conditional_get_round_trip(site: FakeFeedServer, client: httpx.AsyncClient) -> None:
+async def test_conditional_get_round_trip(site: FakeFeedServer, client: FeedClient) -> None:
     url = site.add_feed("/rss.xml", ITEMS)
     src = source(url, client)
     first = await src.fetch(Cursor("feed"))
@@ -84,7 +83,7 @@ async def test_conditional_get_round_trip(site: FakeFeedServer, client: httpx.As
 
 
 async def test_same_body_without_validators_is_not_parsed_again(
-    site: FakeFeedServer, client: httpx.AsyncClient
+    site: FakeFeedServer, client: FeedClient
 ) -> None:
     url = site.add_feed("/plain.xml", ITEMS, etag=False, last_modified=False)
     src = source(url, client)
@@ -93,7 +92,7 @@ async def test_same_body_without_validators_is_not_parsed_again(
     assert second.status == "unchanged" and second.items == []
 
 
-async def test_server_hints(site: FakeFeedServer, client: httpx.AsyncClient) -> None:
+async def test_server_hints(site: FakeFeedServer, client: FeedClient) -> None:
     url = site.add_feed("/hint.xml", ITEMS, cache_control="public, max-age=900", ttl=30)
     result = await source(url, client).fetch(Cursor("feed"))
     assert result.min_delay == 30 * 60  # the larger of max-age (900 s) and <ttl> (30 min)
@@ -112,7 +111,7 @@ async def test_server_hints(site: FakeFeedServer, client: httpx.AsyncClient) -> 
     ],
 )
 async def test_errors_by_type(
-    site: FakeFeedServer, client: httpx.AsyncClient, status: int, retry_after: object, error: type
+    site: FakeFeedServer, client: FeedClient, status: int, retry_after: object, error: type
 ) -> None:
     url = site.add_feed("/e.xml", ITEMS)
     site.fail("/e.xml", status, retry_after=retry_after)  # type: ignore[arg-type]
@@ -125,7 +124,7 @@ async def test_errors_by_type(
         assert info.value.retry_after == 24 * 3600  # capped at a day
 
 
-async def test_stalled_server_times_out(site: FakeFeedServer, client: httpx.AsyncClient) -> None:
+async def test_stalled_server_times_out(site: FakeFeedServer, client: FeedClient) -> None:
     url = site.add_feed("/slow.xml", ITEMS)
     site.slow("/slow.xml", 5)
     with pytest.raises(FetchError, match=r"timeout|within"):
@@ -134,7 +133,7 @@ async def test_stalled_server_times_out(site: FakeFeedServer, client: httpx.Asyn
 
 @pytest.mark.parametrize("content_length", [True, False])
 async def test_size_cap_while_streaming(
-    site: FakeFeedServer, client: httpx.AsyncClient, content_length: bool
+    site: FakeFeedServer, client: FeedClient, content_length: bool
 ) -> None:
     url = site.add_feed("/big.xml", ITEMS)
     site.huge("/big.xml", 5_000_000, content_length=content_length)
@@ -143,7 +142,7 @@ async def test_size_cap_while_streaming(
 
 
 async def test_size_cap_after_decompression(
-    site: FakeFeedServer, client: httpx.AsyncClient
+    site: FakeFeedServer, client: FeedClient
 ) -> None:
     url = site.add_feed("/bomb.xml", ITEMS)
     site.gzip_bomb("/bomb.xml", inflated_bytes=200_000_000)
@@ -151,13 +150,13 @@ async def test_size_cap_after_decompression(
         await source(url, client, max_bytes=1_000_000).fetch(Cursor("feed"))
 
 
-async def test_gzip_feed(site: FakeFeedServer, client: httpx.AsyncClient) -> None:
+async def test_gzip_feed(site: FakeFeedServer, client: FeedClient) -> None:
     url = site.add_feed("/gz.xml", ITEMS, gzip=True)
     result = await source(url, client).fetch(Cursor("feed"))
     assert [i.guid for i in result.items] == ["a1", "a2"]
 
 
-async def test_redirects(site: FakeFeedServer, client: httpx.AsyncClient) -> None:
+async def test_redirects(site: FakeFeedServer, client: FeedClient) -> None:
     site.add_feed("/new.xml", ITEMS)
     site.add_feed("/old.xml", ITEMS)
     site.redirect("/old.xml", "/new.xml")
@@ -179,7 +178,7 @@ async def test_redirects(site: FakeFeedServer, client: httpx.AsyncClient) -> Non
     ],
 )
 async def test_windows_1256_feeds(
-    site: FakeFeedServer, client: httpx.AsyncClient, header: str | None, decl: bool
+    site: FakeFeedServer, client: FeedClient, header: str | None, decl: bool
 ) -> None:
     url = site.add_feed(
         "/ar.xml", ITEMS, encoding="windows-1256", charset_header=header, xml_decl=decl
@@ -190,7 +189,7 @@ async def test_windows_1256_feeds(
 
 @pytest.mark.parametrize("kind", ["rss", "atom", "rdf", "json"])
 async def test_every_feed_format(
-    site: FakeFeedServer, client: httpx.AsyncClient, kind: str
+    site: FakeFeedServer, client: FeedClient, kind: str
 ) -> None:
     url = site.add_feed(f"/f.{kind}", ITEMS, kind=kind)
     result = await source(url, client).fetch(Cursor("feed"))
@@ -198,18 +197,18 @@ async def test_every_feed_format(
     assert result.items[0].url == "https://news.example/a1"
 
 
-async def test_garbage_is_a_parse_error(site: FakeFeedServer, client: httpx.AsyncClient) -> None:
+async def test_garbage_is_a_parse_error(site: FakeFeedServer, client: FeedClient) -> None:
     site.raw("/junk", b"\x00\x01 this is not a feed at all <<<", {"Content-Type": "text/html"})
     with pytest.raises(FeedParseError):
         await source(site.url("/junk"), client).fetch(Cursor("feed"))
 
 
-async def test_connection_refused(client: httpx.AsyncClient) -> None:
+async def test_connection_refused(client: FeedClient) -> None:
     with pytest.raises(FetchError):
         await source("http://127.0.0.1:9/feed.xml", client).fetch(Cursor("feed"))
 
 
-async def test_local_files(tmp_path: Path, client: httpx.AsyncClient) -> None:
+async def test_local_files(tmp_path: Path, client: FeedClient) -> None:
     path = tmp_path / "feed.xml"
     path.write_bytes(
         b'<rss version="2.0"><channel><title>t</title><item><guid>x</guid><title>\xd9\x87\xd8\xaf\xd9\x86\xd8\xa9'

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from monitor.config.schema import TelegramWebSourceConfig
@@ -14,7 +13,7 @@ from monitor.errors import SourceRateLimited, SourceUnavailable
 from monitor.model import Item, Level, RuleMatch
 from monitor.pipeline import Pipeline
 from monitor.routing import Router
-from monitor.sources.http import HttpLimits, build_client
+from monitor.sources.http import FeedClient, HttpLimits, build_client
 from monitor.sources.telegram_web import TelegramWebSource
 from monitor.store import Cursor
 from monitor.store.sqlite import SqliteStore
@@ -30,14 +29,14 @@ def web() -> Iterator[FakeTelegramWeb]:
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    http = build_client(connect_timeout=5, read_timeout=5, max_redirects=5, user_agent="test")
+async def client() -> AsyncIterator[FeedClient]:
+    http = build_client(connect_timeout=5, read_timeout=5, user_agent="test")
     yield http
     await http.aclose()
 
 
 def source(
-    web: FakeTelegramWeb, client: httpx.AsyncClient, max_pages: int = 5
+    web: FakeTelegramWeb, client: FeedClient, max_pages: int = 5
 ) -> TelegramWebSource:
     config = TelegramWebSourceConfig(
         id="tg-sabereen", type="telegram_web", channel=CHANNEL, max_pages=max_pages, tags=("iraq",)
@@ -50,7 +49,7 @@ async def poll(src: TelegramWebSource, cursor: Cursor) -> tuple[list[Item], Curs
     return result.items, Cursor(src.id, state=result.state or {})
 
 
-async def test_posts_become_items(web: FakeTelegramWeb, client: httpx.AsyncClient) -> None:
+async def test_posts_become_items(web: FakeTelegramWeb, client: FeedClient) -> None:
     first = web.post(CHANNEL, "قصف صاروخي على قاعدة عين الأسد\nتفاصيل لاحقاً")
     album = web.post(CHANNEL, "بالصور: آثار القصف", media="photo", album=3)
     items, cursor = await poll(source(web, client), Cursor("tg-sabereen"))
@@ -65,7 +64,7 @@ async def test_posts_become_items(web: FakeTelegramWeb, client: httpx.AsyncClien
 
 
 async def test_a_gap_of_fifty_posts_is_filled(
-    web: FakeTelegramWeb, client: httpx.AsyncClient
+    web: FakeTelegramWeb, client: FeedClient
 ) -> None:
     src = source(web, client)
     for n in range(30):
@@ -80,7 +79,7 @@ async def test_a_gap_of_fifty_posts_is_filled(
 
 
 async def test_a_huge_gap_is_finished_on_later_polls(
-    web: FakeTelegramWeb, client: httpx.AsyncClient
+    web: FakeTelegramWeb, client: FeedClient
 ) -> None:
     src = source(web, client, max_pages=2)
     web.post(CHANNEL, "البداية")
@@ -95,7 +94,7 @@ async def test_a_huge_gap_is_finished_on_later_polls(
 
 
 async def test_deleted_ids_are_recorded_not_retried(
-    web: FakeTelegramWeb, client: httpx.AsyncClient
+    web: FakeTelegramWeb, client: FeedClient
 ) -> None:
     src = source(web, client)
     web.post(CHANNEL, "أول")
@@ -113,7 +112,7 @@ async def test_deleted_ids_are_recorded_not_retried(
 
 
 async def test_private_or_restricted_channel_is_a_clear_error(
-    web: FakeTelegramWeb, client: httpx.AsyncClient
+    web: FakeTelegramWeb, client: FeedClient
 ) -> None:
     web.post(CHANNEL, "x")
     web.restrict(CHANNEL)
@@ -126,7 +125,7 @@ async def test_private_or_restricted_channel_is_a_clear_error(
         ).fetch(Cursor("other"))
 
 
-async def test_429_carries_retry_after(web: FakeTelegramWeb, client: httpx.AsyncClient) -> None:
+async def test_429_carries_retry_after(web: FakeTelegramWeb, client: FeedClient) -> None:
     web.post(CHANNEL, "x")
     web.fail_next(429, retry_after=7)
     with pytest.raises(SourceRateLimited) as info:
@@ -143,7 +142,7 @@ class Contains:
 
 
 async def test_edits_alert_when_newly_matching_and_gaps_lose_nothing(
-    web: FakeTelegramWeb, client: httpx.AsyncClient, tmp_path: Path
+    web: FakeTelegramWeb, client: FeedClient, tmp_path: Path
 ) -> None:
     store = SqliteStore(tmp_path / "s.db")
     await store.open()

@@ -164,3 +164,21 @@ def test_shift_tables_when_characters_were_only_removed() -> None:
 @pytest.mark.parametrize("text", ["ﻻ نعم", "<b>هدنة</b> &quot;x&quot;", "Cæsar"])
 def test_no_shift_tables_when_a_stage_inserted_or_replaced(text: str) -> None:
     assert normalize(text).shift_tables() is None
+
+
+def test_the_shipped_fold_table_is_a_fresh_scan() -> None:
+    """monitor/text/_fold_table.py must equal the reference scan (regenerate it with
+    `python -m monitor.text.gen_fold_table` after changing the folding rules)."""
+    import unicodedata
+
+    from monitor.text import _fold_table, gen_fold_table
+    from monitor.text.normalize import scan_unicode
+
+    if unicodedata.unidata_version != _fold_table.UNIDATA_VERSION:
+        pytest.skip(
+            f"this Python has Unicode {unicodedata.unidata_version}, the shipped table "
+            f"{_fold_table.UNIDATA_VERSION}: normalization scans Unicode itself at start"
+        )
+    table, lower = scan_unicode()
+    assert (table, lower) == (_fold_table.TABLE, _fold_table.LOWER_DIFFERS)
+    assert gen_fold_table.render() == gen_fold_table.TARGET.read_text(encoding="ascii")
