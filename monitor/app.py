@@ -129,10 +129,14 @@ class App:
 
     async def poll_all(self, concurrency: int = 20) -> list[PollOutcome]:
         gate = asyncio.Semaphore(concurrency)
+        try:  # one read of every cursor instead of one per source
+            cursors = {c.source_id: c for c in await self.store.list_cursors()}
+        except StoreError:
+            cursors = {}
 
         async def one(source: Source) -> PollOutcome:
             async with gate:
-                return await self.pipeline.poll(source, force=True)
+                return await self.pipeline.poll(source, force=True, cursor=cursors.get(source.id))
 
         return list(await asyncio.gather(*(one(s) for s in self.parts.sources.values())))
 

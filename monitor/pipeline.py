@@ -82,18 +82,21 @@ class Pipeline:
         self.on_enqueued = on_enqueued
         self.store_ok = True
 
-    async def poll(self, source: Source, *, force: bool = False) -> PollOutcome:
-        """One poll of one source, start to outbox. Never raises for a source or store fault."""
-        outcome = await self._poll(source, force)
+    async def poll(
+        self, source: Source, *, force: bool = False, cursor: Cursor | None = None
+    ) -> PollOutcome:
+        """One poll of one source, start to outbox. Never raises for a source or store fault.
+        `cursor`: the source's cursor when the caller read it already (a batch read)."""
+        outcome = await self._poll(source, force, cursor)
         if self.metrics is not None:
             self.metrics.poll(source.id, outcome.status, items=outcome.items, new=outcome.new)
             if self.store_ok:
                 self.metrics.store_up.set(1)
         return outcome
 
-    async def _poll(self, source: Source, force: bool) -> PollOutcome:
+    async def _poll(self, source: Source, force: bool, known: Cursor | None) -> PollOutcome:
         try:
-            cursor = await self.store.get_cursor(source.id) or Cursor(source.id)
+            cursor = known or await self.store.get_cursor(source.id) or Cursor(source.id)
         except StoreError as exc:
             return self._store_failed(source.id, exc)
         now = utcnow()

@@ -8,14 +8,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import httpx
-
 from monitor.config import LoadedConfig, TelegramSinkConfig
 from monitor.logging import get_logger
 from monitor.matching import Engine
 from monitor.model import Destination, Level, RuleMatch
 from monitor.routing import Route, Router, Subscribers
-from monitor.sinks import SinkContext, build_sink
+from monitor.sinks import SharedHttpx, SinkContext, build_sink
 from monitor.sinks.base import Sink
 from monitor.sources import SourceContext, build_source
 from monitor.sources.base import Source
@@ -46,7 +44,7 @@ class Parts:
     sinks: dict[str, Sink]
     router: Router
     http: FeedClient
-    sink_http: httpx.AsyncClient
+    sink_http: SharedHttpx
     bots: BotPool
 
     async def aclose(self) -> None:
@@ -121,10 +119,7 @@ def build_parts(
         if s.enabled and s.type != "telegram_bot"  # pushed by the bot's update loop instead
     }
     bots = BotPool()
-    sink_http = httpx.AsyncClient(
-        timeout=httpx.Timeout(cfg.delivery.send_timeout),
-        headers={"User-Agent": cfg.http.user_agent},
-    )
+    sink_http = SharedHttpx(timeout=cfg.delivery.send_timeout, user_agent=cfg.http.user_agent)
     sink_ctx = SinkContext(telegram=cfg.telegram, slack=cfg.slack, http=sink_http, bots=bots)
     sinks = {s.id: build_sink(s, sink_ctx) for s in loaded.active_sinks}
     return Parts(loaded, sources, sinks, build_router(loaded, engine, subs), http, sink_http, bots)

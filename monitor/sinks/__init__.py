@@ -4,15 +4,41 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TextIO
-
-import httpx
+from typing import TYPE_CHECKING, Any, TextIO
 
 from monitor.config.schema import SlackConfig, TelegramConfig
 from monitor.sinks.base import Limit, Sink
 from monitor.telegram_client import BotPool
 
-__all__ = ["Limit", "Sink", "SinkContext", "build_sink", "register"]
+if TYPE_CHECKING:
+    import httpx
+
+
+class SharedHttpx:
+    """The httpx client the Slack and webhook sinks share, made on first use (a deployment
+    without them does not import httpx's stack at start)."""
+
+    def __init__(self, *, timeout: float, user_agent: str) -> None:
+        self.timeout = timeout
+        self.user_agent = user_agent
+        self._client: httpx.AsyncClient | None = None
+
+    def __call__(self) -> httpx.AsyncClient:
+        if self._client is None:
+            import httpx
+
+            self._client = httpx.AsyncClient(
+                timeout=httpx.Timeout(self.timeout), headers={"User-Agent": self.user_agent}
+            )
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+
+__all__ = ["Limit", "SharedHttpx", "Sink", "SinkContext", "build_sink", "register"]
 
 
 @dataclass(frozen=True)
@@ -21,7 +47,7 @@ class SinkContext:
 
     telegram: TelegramConfig
     slack: SlackConfig
-    http: httpx.AsyncClient
+    http: SharedHttpx
     bots: BotPool
     stream: TextIO | None = None
 
@@ -64,13 +90,13 @@ def _telegram(config: Any, ctx: SinkContext) -> Sink:
 def _slack(config: Any, ctx: SinkContext) -> Sink:
     from monitor.sinks.slack import SlackSink
 
-    return SlackSink(config, ctx.slack, ctx.http)
+    return SlackSink(config, ctx.slack, ctx.http())
 
 
 def _webhook(config: Any, ctx: SinkContext) -> Sink:
     from monitor.sinks.webhook import WebhookSink
 
-    return WebhookSink(config, ctx.http)
+    return WebhookSink(config, ctx.http())
 
 
 _BUILTINS: dict[str, Builder] = {
