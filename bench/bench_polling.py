@@ -40,7 +40,7 @@ from monitor.matching import compile_rules
 from monitor.model import Level
 from monitor.pipeline import Pipeline
 from monitor.routing import Router
-from monitor.sources.http import HttpLimits, build_client
+from monitor.sources.http import FeedClient, HttpLimits, build_client
 from monitor.sources.rss import RssSource
 from monitor.store import Store
 from monitor.store.redis import RedisStore
@@ -102,7 +102,7 @@ async def bare(urls: list[str], rounds: int) -> dict[str, float]:
 
 
 async def ours(
-    store: Store, server: Child, client: httpx.AsyncClient, urls: list[str], rounds: int
+    store: Store, server: Child, client: FeedClient, urls: list[str], rounds: int
 ) -> dict[str, float]:
     engine, _ = compile_rules(ROOT / "rules")
     router = Router([], {"console": Level.INFO})

@@ -5,13 +5,17 @@
 
 Prints "READY <base_url>" and then reads commands on stdin, one per line:
     add <i> <k>        feed i gains k new items (new ETag and Last-Modified)
+    addm <i> <k>       the same, items that the shipped rules match (a truce report)
     plain <i>          feed i stops sending validators (same body every time)
     count              prints the number of messages the fake Telegram accepted
+    dump               prints them as one JSON list of [plain text, time.monotonic() of arrival]
     quit
 """
 
 from __future__ import annotations
 
+import json
+import random
 import sys
 from typing import Any
 
@@ -62,14 +66,19 @@ WORDS = [
 ]
 
 
-def item(feed: int, n: int) -> dict[str, str]:
-    start = (feed * 7 + n * 3) % len(WORDS)
-    words = (WORDS[start:] + WORDS[:start]) * 3
+def item(feed: int, n: int, matching: bool = False) -> dict[str, str]:
+    """A news-like item; every (feed, n) tells a different story (words drawn by a seeded
+    generator, so story deduplication keeps them apart)."""
+    rng = random.Random(feed * 100_003 + n)
+    words = [rng.choice(WORDS) for _ in range(90)]
+    title = " ".join(words[:9])
+    if matching:
+        title = f"الفصائل تعلن هدنة رقم {feed}-{n}: {title}"
     return {
         "guid": f"f{feed}-{n}",
-        "title": " ".join(words[:9]),
+        "title": title,
         "link": f"https://news.example/{feed}/{n}",
-        "description": "<p>" + " ".join(words[: 60 + n % 20]) + "</p>",
+        "description": "<p>" + " ".join(words[9 : 69 + n % 20]) + "</p>",
         "pubDate": "Mon, 30 Nov 2026 08:00:00 GMT",
     }
 
@@ -84,9 +93,10 @@ def serve_feeds(n: int) -> None:
         print(f"READY {srv.base_url}", flush=True)
         for line in sys.stdin:
             cmd, *args = line.split()
-            if cmd == "add":
+            if cmd in ("add", "addm"):
                 i, k = int(args[0]), int(args[1])
-                srv.add_items(f"/f{i}.xml", [item(i, counts[i] + j) for j in range(k)])
+                new = [item(i, counts[i] + j, cmd == "addm") for j in range(k)]
+                srv.add_items(f"/f{i}.xml", new)
                 counts[i] += k
             elif cmd == "plain":
                 spec: Any = srv.feeds[f"/f{int(args[0])}.xml"]
@@ -105,6 +115,9 @@ def serve_telegram() -> None:
         for line in sys.stdin:
             if line.strip() == "count":
                 print(len(srv.messages(-1001)), flush=True)
+            elif line.strip() == "dump":
+                rows = [[m.text_plain, m.time] for m in srv.messages(-1001)]
+                print(json.dumps(rows, ensure_ascii=False), flush=True)
             elif line.strip() == "quit":
                 break
 

@@ -211,21 +211,10 @@ class RedisStore:
         return None if raw is None else codec.entry_from_json(raw, "?", None)
 
     async def ack(self, alert_id: str, receipt: str | None = None) -> None:
-        entry = await self._entry(alert_id)
-        if entry is None:
-            return
-        record = SentRecord(
-            alert_id=alert_id,
-            sink_id=entry.alert.destination.sink_id,
-            target=entry.alert.destination.target,
-            title=entry.alert.item.title,
-            sent_at=datetime.now(UTC),
-            receipt=receipt,
-        )
         keys = [*self._outbox_keys, self.keys.receipt(alert_id), self.keys.outbox_sent]
         args: list[Arg] = [
             alert_id,
-            codec.sent_to_json(record),
+            datetime.now(UTC).isoformat(),
             receipt or "",
             self.ttls.receipt,
             SENT_KEEP,

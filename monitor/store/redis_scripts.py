@@ -107,13 +107,20 @@ end
 return out
 """
 
-# KEYS: data, queue, leased, dead, receipt key, sent list. ARGV: id, sent json, receipt, ttl, keep
+# KEYS: data, queue, leased, dead, receipt key, sent list. ARGV: id, sent-at ISO, receipt, ttl, keep
+# (one round trip: the sent record is made here from the entry)
 ACK = """
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+local data = redis.call('HGET', KEYS[1], ARGV[1])
+if not data then return 0 end
+local alert = cjson.decode(data)['alert']
+local record = {alert_id = ARGV[1], sink_id = alert['sink_id'], target = alert['target'],
+                title = alert['item']['title'], sent_at = ARGV[2], receipt = cjson.null}
+if ARGV[3] ~= '' then record['receipt'] = ARGV[3] end
 redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1]); redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZREM', KEYS[4], ARGV[1])
-redis.call('LPUSH', KEYS[6], ARGV[2]); redis.call('LTRIM', KEYS[6], 0, tonumber(ARGV[5]) - 1)
+redis.call('LPUSH', KEYS[6], cjson.encode(record))
+redis.call('LTRIM', KEYS[6], 0, tonumber(ARGV[5]) - 1)
 if ARGV[3] ~= '' then redis.call('SET', KEYS[5], ARGV[3], 'EX', ARGV[4]) end
 return 1
 """
