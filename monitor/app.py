@@ -23,6 +23,7 @@ from monitor.httpserver import ProbeServer
 from monitor.identity import digest
 from monitor.matching import compile_rules, rules_fingerprint
 from monitor.metrics import Metrics
+from monitor.pacing import Pacer
 from monitor.pipeline import Pipeline, PollOutcome, PollSettings
 from monitor.sources.base import Source
 
@@ -71,6 +72,7 @@ class App:
             self.parts.sinks,
             cfg.delivery,
             digest_after={s.id: s.digest_after for s in cfg.sinks if s.digest_after},
+            pacer=Pacer(shared=self.store.pace if self.store.shared else None),
             metrics=self.metrics,
         )
         self.pipeline = Pipeline(

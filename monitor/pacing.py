@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
+from monitor.errors import StoreError
 from monitor.sinks.base import Limit
 
 
@@ -43,13 +44,23 @@ class WindowLimit:
         self.sent.append(self.clock())
 
 
-class Pacer:
-    """All limits of a process, by key; a send waits until every limit it names allows it."""
+SharedPace = Callable[[list[tuple[str, float, float]]], Awaitable[float]]
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+
+class Pacer:
+    """All limits of a process, by key; a send waits until every limit it names allows it.
+
+    With `shared` (the store's `pace`, for replicas on several hosts) a send also takes its
+    slots from windows kept in the store, so replicas together stay under the limits. When the
+    store does not answer, the local windows alone pace (the ack would fail anyway)."""
+
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, shared: SharedPace | None = None
+    ) -> None:
         self.clock = clock
         self.buckets: dict[str, WindowLimit] = {}
         self.enabled = True
+        self.shared = shared
 
     def _bucket(self, limit: Limit) -> WindowLimit:
         bucket = self.buckets.get(limit.key)
@@ -60,11 +71,21 @@ class Pacer:
     async def acquire(self, limits: Iterable[Limit]) -> None:
         if not self.enabled:
             return
-        buckets = [self._bucket(limit) for limit in limits]
+        wanted = list(limits)
+        buckets = [self._bucket(limit) for limit in wanted]
         while True:
             wait = max((b.wait_time() for b in buckets), default=0.0)
+            if wait <= 0 and self.shared is not None and wanted:
+                wait = await self._shared_wait(wanted)
             if wait <= 0:
                 for bucket in buckets:
                     bucket.take()
                 return
             await asyncio.sleep(wait)
+
+    async def _shared_wait(self, limits: list[Limit]) -> float:
+        assert self.shared is not None
+        try:
+            return await self.shared([(limit.key, limit.rate, limit.per) for limit in limits])
+        except StoreError:
+            return 0.0

@@ -106,7 +106,12 @@ class OutboxStats:
 
 
 class Store(Protocol):
-    """Async state API. Raises `StoreError` when the backend fails or is unreachable."""
+    """Async state API. Raises `StoreError` when the backend fails or is unreachable.
+
+    `shared` is True for a store that processes on several hosts share (Redis): then rate
+    limits must be kept in the store too, not only in each process."""
+
+    shared: bool
 
     async def open(self) -> None: ...
     async def close(self) -> None: ...
@@ -138,6 +143,11 @@ class Store(Protocol):
     async def recent_sent(self, limit: int = 20) -> list[SentRecord]: ...
     async def receipt(self, alert_id: str) -> str | None: ...
     async def pending(self, alert_ids: list[str]) -> list[bool]: ...  # queued or being sent
+
+    async def pace(self, limits: list[tuple[str, float, float]]) -> float: ...
+
+    # one slot of every (key, rate, per seconds) limit if all allow it now: 0.0; else nothing
+    # is taken and the answer is how many seconds to wait
 
     # liveness and small state
     async def heartbeat(self, instance: str, ttl_seconds: float) -> None: ...

@@ -20,6 +20,7 @@ the same names as row keys where it keeps key/value state.
 | {ns}:outbox:sent                     | list   | capped SENT_KEEP   | recent SentRecord JSON, newest first |
 | {ns}:receipt:<alert id>              | string | RECEIPT_TTL (7 d)  | the sink's message id, for later edits |
 | {ns}:heartbeat:<instance>            | string | heartbeat ttl      | ISO time of the last beat |
+| {ns}:pace:<limit key>                | zset   | the limit's window | send times (ms) inside a rate limit's window |
 | {ns}:kv:<name>                       | string | per call           | small named state (bot offsets, subscriptions) |
 """
 
@@ -96,6 +97,9 @@ class Keys:
     @property
     def heartbeat_prefix(self) -> str:
         return f"{self.tag}:heartbeat:"
+
+    def pace(self, limit_key: str) -> str:
+        return f"{self.tag}:pace:{limit_key}"
 
     def kv(self, name: str) -> str:
         return f"{self.tag}:kv:{name}"

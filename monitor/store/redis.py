@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
@@ -29,7 +30,7 @@ from monitor.store.base import (
     StoryFound,
 )
 from monitor.store.keys import SENT_KEEP, Keys, Ttls, story_id
-from monitor.store.redis_scripts import ACK, ASSIGN, COMMIT, LEASE, MOVE, RELEASE, TOUCH
+from monitor.store.redis_scripts import ACK, ASSIGN, COMMIT, LEASE, MOVE, PACE, RELEASE, TOUCH
 
 T = TypeVar("T")
 Arg = str | int | float
@@ -44,6 +45,8 @@ def _from_ms(value: float) -> datetime:
 
 
 class RedisStore:
+    shared = True  # replicas on other hosts share it
+
     def __init__(
         self,
         url: str,
@@ -71,6 +74,7 @@ class RedisStore:
         self._release = self._client.register_script(RELEASE)
         self._touch = self._client.register_script(TOUCH)
         self._assign = self._client.register_script(ASSIGN)
+        self._pace = self._client.register_script(PACE)
 
     def __repr__(self) -> str:
         return "RedisStore(<redacted url>)"
@@ -343,6 +347,18 @@ class RedisStore:
             return max(beats) if beats else None
 
         return await self._do(read)
+
+    async def pace(self, limits: list[tuple[str, float, float]]) -> float:
+        if not limits:
+            return 0.0
+        keys = [self.keys.pace(key) for key, _, _ in limits]
+        args: list[Arg] = [time.time() * 1000, uuid.uuid4().hex]
+        for _, rate, per in limits:
+            if rate < 1:  # e.g. 0.5 a second is one every 2 seconds
+                rate, per = 1.0, per / rate
+            args += [int(rate), per * 1000]
+        raw = await self._do(lambda: cast(Awaitable[str], self._pace(keys, args)))
+        return float(raw) / 1000
 
     async def end_heartbeat(self, instance: str) -> None:
         await self._do(lambda: self._client.delete(self.keys.heartbeat(instance)))

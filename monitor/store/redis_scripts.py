@@ -151,3 +151,24 @@ TOUCH = """
 for i = 2, #ARGV do redis.call('ZADD', KEYS[1], 'XX', ARGV[1], ARGV[i]) end
 return 1
 """
+
+# KEYS: one zset per limit. ARGV: now ms, a unique member, then (rate, per ms) per limit.
+# A sliding window shared by every replica: all limits allow one more send, or none is taken.
+PACE = """
+local now = tonumber(ARGV[1]); local wait = 0
+for i, key in ipairs(KEYS) do
+  local rate = tonumber(ARGV[1 + 2 * i]); local per = tonumber(ARGV[2 + 2 * i])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - per)
+  if redis.call('ZCARD', key) >= rate then
+    local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    local w = tonumber(oldest[2]) + per - now
+    if w > wait then wait = w end
+  end
+end
+if wait > 0 then return tostring(wait) end
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, now, ARGV[2])
+  redis.call('PEXPIRE', key, math.ceil(tonumber(ARGV[2 + 2 * i])))
+end
+return '0'
+"""

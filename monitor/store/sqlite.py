@@ -47,6 +47,8 @@ CREATE INDEX IF NOT EXISTS outbox_state_due ON outbox (state, due);
 CREATE TABLE IF NOT EXISTS sent (seq INTEGER PRIMARY KEY AUTOINCREMENT, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS receipt (id TEXT PRIMARY KEY, receipt TEXT NOT NULL, expires REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS kv (name TEXT PRIMARY KEY, value TEXT NOT NULL, expires REAL);
+CREATE TABLE IF NOT EXISTS pace (key TEXT NOT NULL, t REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS pace_key_t ON pace (key, t);
 """
 
 _PURGE_EVERY = 300.0
@@ -57,6 +59,8 @@ def _ts(value: float | None) -> datetime | None:
 
 
 class SqliteStore(SqliteOutbox):
+    shared = False  # one host: its processes share the file (and this table of send times)
+
     def __init__(self, path: Path, ttls: Ttls | None = None) -> None:
         self.path = path
         self.ttls = ttls or Ttls()
@@ -252,6 +256,27 @@ class SqliteStore(SqliteOutbox):
             return max(beats) if beats else None
 
         return await self._run(get)
+
+    async def pace(self, limits: list[tuple[str, float, float]]) -> float:
+        now = time.time()
+        windows = [(k, (1.0, per / rate) if rate < 1 else (rate, per)) for k, rate, per in limits]
+
+        def body(db: sqlite3.Connection) -> float:
+            wait = 0.0
+            for key, (rate, per) in windows:
+                db.execute("DELETE FROM pace WHERE key=? AND t<=?", (key, now - per))
+                count, oldest = db.execute(
+                    "SELECT COUNT(*), MIN(t) FROM pace WHERE key=?", (key,)
+                ).fetchone()
+                if count >= int(rate):
+                    wait = max(wait, oldest + per - now)
+            if wait <= 0:
+                db.executemany(
+                    "INSERT INTO pace (key, t) VALUES (?, ?)", [(k, now) for k, _ in windows]
+                )
+            return max(wait, 0.0)
+
+        return await self._run(lambda db: self._tx(db, body))
 
     async def end_heartbeat(self, instance: str) -> None:
         await self.kv_delete(f"heartbeat:{instance}")

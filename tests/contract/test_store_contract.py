@@ -241,3 +241,16 @@ async def test_claimed_alerts_keep_the_first_payload(store: Store) -> None:
     await store.commit(Batch(Cursor("feed-a"), alerts=[alert]))
     other = factories.alert(2)
     assert await store.claimed_alerts([alert.id, other.id]) == [alert, None]
+
+
+async def test_pace_is_a_sliding_window(store: Store) -> None:
+    limits = [("chat:1", 2.0, 0.5), ("bot", 100.0, 1.0)]
+    assert await store.pace(limits) == 0.0
+    assert await store.pace(limits) == 0.0
+    wait = await store.pace(limits)  # a third send inside half a second: wait, nothing taken
+    assert 0 < wait <= 0.5
+    assert await store.pace([("chat:2", 1.0, 0.5)]) == 0.0  # another chat is not held up
+    await asyncio.sleep(wait + 0.02)
+    assert await store.pace(limits) == 0.0
+    assert await store.pace([("slow", 0.5, 1.0)]) == 0.0  # 0.5 a second = 1 per 2 s
+    assert await store.pace([("slow", 0.5, 1.0)]) > 1.5

@@ -141,9 +141,7 @@ async def test_size_cap_while_streaming(
         await source(url, client, max_bytes=1_000_000).fetch(Cursor("feed"))
 
 
-async def test_size_cap_after_decompression(
-    site: FakeFeedServer, client: FeedClient
-) -> None:
+async def test_size_cap_after_decompression(site: FakeFeedServer, client: FeedClient) -> None:
     url = site.add_feed("/bomb.xml", ITEMS)
     site.gzip_bomb("/bomb.xml", inflated_bytes=200_000_000)
     with pytest.raises(FeedTooLarge, match="cap"):
@@ -188,9 +186,7 @@ async def test_windows_1256_feeds(
 
 
 @pytest.mark.parametrize("kind", ["rss", "atom", "rdf", "json"])
-async def test_every_feed_format(
-    site: FakeFeedServer, client: FeedClient, kind: str
-) -> None:
+async def test_every_feed_format(site: FakeFeedServer, client: FeedClient, kind: str) -> None:
     url = site.add_feed(f"/f.{kind}", ITEMS, kind=kind)
     result = await source(url, client).fetch(Cursor("feed"))
     assert [i.title for i in result.items] == [ITEMS[0]["title"], ITEMS[1]["title"]]

@@ -35,9 +35,7 @@ async def client() -> AsyncIterator[FeedClient]:
     await http.aclose()
 
 
-def source(
-    web: FakeTelegramWeb, client: FeedClient, max_pages: int = 5
-) -> TelegramWebSource:
+def source(web: FakeTelegramWeb, client: FeedClient, max_pages: int = 5) -> TelegramWebSource:
     config = TelegramWebSourceConfig(
         id="tg-sabereen", type="telegram_web", channel=CHANNEL, max_pages=max_pages, tags=("iraq",)
     )
@@ -63,9 +61,7 @@ async def test_posts_become_items(web: FakeTelegramWeb, client: FeedClient) -> N
     assert cursor.state["last_id"] == album + 2  # an album of 3 takes 3 ids
 
 
-async def test_a_gap_of_fifty_posts_is_filled(
-    web: FakeTelegramWeb, client: FeedClient
-) -> None:
+async def test_a_gap_of_fifty_posts_is_filled(web: FakeTelegramWeb, client: FeedClient) -> None:
     src = source(web, client)
     for n in range(30):
         web.post(CHANNEL, f"خبر قديم {n}")
