@@ -244,8 +244,17 @@ _INLINE = (
 )
 _INLINE_TAGS = frozenset(_INLINE.split())
 _SHORT = 128  # below this length the translate path is the faster one
-_MARKUP_ROUNDS = 4  # nested escaping deeper than this is left as it is
+_MARKUP_ROUNDS = 4  # nested escaping deeper than this: the rest of its markup is blanked
 _SPACES = re.compile("  +")
+
+
+def _inert(s: str, rounds: int) -> str:
+    """After the last allowed markup round, markup that is still there becomes spaces (same
+    length: offsets unchanged), so that normalizing again changes nothing (idempotence) while a
+    hostile feed still cannot make us run one round per nesting level."""
+    if rounds >= _MARKUP_ROUNDS and ("&" in s or "<" in s) and _ENTITY_OR_TAG.search(s):
+        return s.replace("&", " ").replace("<", " ")
+    return s
 
 
 def _fold(s: str) -> str:
@@ -364,6 +373,7 @@ class Normalized:
                 break
             steps.append((s, edits))
             s = out
+        s = _inert(s, len(steps))
         if "  " in s:
             steps.append((s, None))
             s = _SPACES.sub(" ", s)
@@ -436,10 +446,12 @@ def reference_normalize(text: str) -> str:
     compare the fast path against it."""
     p = _POSSESSIVE.sub(" ", text)
     s = p.translate(_tables().translate)
+    rounds = 0
     for _ in range(_MARKUP_ROUNDS):
         if "&" not in s and "<" not in s:
             break
         s, edits = _markup_round(s)
         if not edits:
             break
-    return _SPACES.sub(" ", s)
+        rounds += 1
+    return _SPACES.sub(" ", _inert(s, rounds))
