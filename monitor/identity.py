@@ -9,7 +9,10 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from datetime import datetime
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+
+from monitor.model import Item
 
 _TRACKING_PREFIXES = ("utm_", "mc_", "pk_", "hsa_", "_hs", "vero_", "oly_", "ga_")
 _TRACKING = {
@@ -128,3 +131,36 @@ def identities(guid: str | None, url: str | None, title: str, text: str) -> list
 def version(title: str, text: str) -> str:
     """Changes when the visible content changes (an edit)."""
     return digest(f"{title}\x00{text}", size=8)
+
+
+def feed_item(
+    *,
+    source_id: str,
+    guid: str | None,
+    url: str | None,
+    title: str,
+    text: str,
+    published: datetime | None,
+    fetched: datetime,
+    author: str | None,
+    tags: tuple[str, ...],
+    source_title: str | None,
+) -> Item | None:
+    """An Item from a feed entry, keyed by its strongest identity; None for an empty entry."""
+    if not (title or text or url or guid):
+        return None
+    ids = identities(guid, url, title, text)
+    return Item(
+        source_id=source_id,
+        key=ids[0],
+        title=title,
+        text=text,
+        url=url,
+        published=published,
+        fetched=fetched,
+        guid=guid,
+        author=author,
+        version=version(title, text),
+        tags=tags,
+        source_title=source_title,
+    )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
 from monitor.config.schema import SlackConfig, TelegramConfig
+from monitor.registry import Registry
 from monitor.sinks.base import Limit, Sink
 from monitor.telegram_client import BotPool
 
@@ -38,7 +39,7 @@ class SharedHttpx:
             self._client = None
 
 
-__all__ = ["Limit", "SharedHttpx", "Sink", "SinkContext", "build_sink", "register"]
+__all__ = ["REGISTRY", "Limit", "SharedHttpx", "Sink", "SinkContext", "build_sink"]
 
 
 @dataclass(frozen=True)
@@ -53,22 +54,10 @@ class SinkContext:
 
 
 Builder = Callable[[Any, SinkContext], Sink]
-_REGISTRY: dict[str, Builder] = {}
-
-
-def register(kind: str) -> Callable[[Builder], Builder]:
-    def add(builder: Builder) -> Builder:
-        _REGISTRY[kind] = builder
-        return builder
-
-    return add
 
 
 def build_sink(config: Any, context: SinkContext) -> Sink:
-    builder = _REGISTRY.get(config.type) or _BUILTINS.get(config.type)
-    if builder is None:
-        raise ValueError(f"no sink type {config.type!r}")
-    return builder(config, context)
+    return REGISTRY.get(config.type)(config, context)
 
 
 # Built-in sinks, each module imported only when a sink of its type is configured (a console-only
@@ -99,9 +88,12 @@ def _webhook(config: Any, ctx: SinkContext) -> Sink:
     return WebhookSink(config, ctx.http())
 
 
-_BUILTINS: dict[str, Builder] = {
-    "console": _console,
-    "telegram": _telegram,
-    "slack": _slack,
-    "webhook": _webhook,
-}
+REGISTRY: Registry[Builder] = Registry(
+    "sink",
+    {
+        "console": _console,
+        "telegram": _telegram,
+        "slack": _slack,
+        "webhook": _webhook,
+    },
+)

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from monitor.registry import Registry
 from monitor.sources.base import FetchResult, Source
 from monitor.sources.http import FeedClient, HttpLimits
 
-__all__ = ["FetchResult", "Source", "SourceContext", "build_source", "register"]
+__all__ = ["REGISTRY", "FetchResult", "Source", "SourceContext", "build_source"]
 
 
 @dataclass(frozen=True)
@@ -25,22 +26,10 @@ class SourceContext:
 
 
 Builder = Callable[[Any, SourceContext], Source]
-_REGISTRY: dict[str, Builder] = {}
-
-
-def register(kind: str) -> Callable[[Builder], Builder]:
-    def add(builder: Builder) -> Builder:
-        _REGISTRY[kind] = builder
-        return builder
-
-    return add
 
 
 def build_source(config: Any, context: SourceContext) -> Source:
-    builder = _REGISTRY.get(config.type) or _BUILTINS.get(config.type)
-    if builder is None:
-        raise ValueError(f"no source type {config.type!r}")
-    return builder(config, context)
+    return REGISTRY.get(config.type)(config, context)
 
 
 def _rss(config: Any, ctx: SourceContext) -> Source:
@@ -57,4 +46,4 @@ def _telegram_web(config: Any, ctx: SourceContext) -> Source:
     )
 
 
-_BUILTINS: dict[str, Builder] = {"rss": _rss, "telegram_web": _telegram_web}
+REGISTRY: Registry[Builder] = Registry("source", {"rss": _rss, "telegram_web": _telegram_web})

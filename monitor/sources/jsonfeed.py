@@ -57,20 +57,15 @@ def _item(
         None,
     )
     guid = str(raw["id"]) if raw.get("id") not in (None, "") else None
-    if not (title or text or url or guid):
-        return None
-    ids = identity.identities(guid, url, title, text)
-    return Item(
+    return identity.feed_item(
         source_id=source_id,
-        key=ids[0],
+        guid=guid,
+        url=url,
         title=title,
         text=text,
-        url=url,
         published=_date(raw.get("date_published")) or _date(raw.get("date_modified")),
         fetched=fetched,
-        guid=guid,
         author=_author(raw),
-        version=identity.version(title, text),
         tags=tags,
         source_title=feed_title,
     )

@@ -155,21 +155,15 @@ def entry_to_item(
     text = _entry_text(entry)
     link = _link(entry)
     guid = entry.get("id") or entry.get("guid")
-    if not (title or text or link or guid):
-        return None
-    guid_str = str(guid) if guid else None
-    ids = identity.identities(guid_str, link, title, text)
-    return Item(
+    return identity.feed_item(
         source_id=source_id,
-        key=ids[0],
+        guid=str(guid) if guid else None,
+        url=link,
         title=title,
         text=text,
-        url=link,
         published=_when(entry),
         fetched=fetched,
-        guid=guid_str,
         author=str(entry.get("author") or "") or None,
-        version=identity.version(title, text),
         tags=tags,
         source_title=feed_title,
     )
