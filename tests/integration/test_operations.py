@@ -236,3 +236,22 @@ def test_status_and_health(tmp_path: Path, feeds: FakeFeedServer, tg: FakeTelegr
     with Daemon(path) as daemon:
         wait_for(lambda: len(tg.messages(CHAT)) == 1, 20, "the dead letter sent again")
         daemon.stop()
+
+
+def test_a_rule_file_edit_is_picked_up_without_a_signal(
+    tmp_path: Path, feeds: FakeFeedServer, tg: FakeTelegramBotAPI
+) -> None:
+    feeds.add_feed("/wire.xml", [news(1, "طقس")])
+    feeds.add_feed("/broken.xml", [])
+    path = config(tmp_path, feeds, tg, {"url": "sqlite:var/s.db"}, free_port())
+    rule = tmp_path / "rules" / "rule.yaml"
+    with Daemon(path) as daemon:
+        wait_for(lambda: feeds.stats("/wire.xml").requests >= 1, 20, "a first poll")
+        rule.write_text(RULES.replace("keywords: [هدنة, قصف]", "keywords: [هدنة\n  broken: ["))
+        wait_for(lambda: bool(daemon.events("rules.kept_previous")), 20, "the broken edit refused")
+        rule.write_text(RULES.replace("keywords: [هدنة, قصف]", "keywords: [طقس]"))
+        wait_for(lambda: bool(daemon.events("rules.reloaded")), 20, "the fixed edit loaded")
+        feeds.add_items("/wire.xml", [news(2, "طقس")])
+        wait_for(lambda: len(tg.messages(CHAT)) == 1, 20, "an alert from the edited rule")
+        daemon.stop()
+    assert "طقس" in tg.messages(CHAT)[0].text_plain
