@@ -22,7 +22,6 @@ class SourceContext:
     limits: HttpLimits
     base_dir: Path
     telegram_web_base: str = "https://t.me"
-    telegram_bot: Any = None  # the bot-update hub, for telegram_bot sources
 
 
 Builder = Callable[[Any, SourceContext], Source]
