@@ -5,7 +5,7 @@
 Scanning Unicode for the table costs ~0.1 s at every start of the CLI; the shipped copy loads
 in a few ms. It is used only when this Python's Unicode version is the one it was made with,
 and tests/unit/test_normalize.py fails when it differs from a fresh scan (run this after any
-change to the folding rules in normalize.py).
+change to the folding rules in folding.py).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sys
 import unicodedata
 from pathlib import Path
 
-from monitor.text.normalize import scan_unicode
+from monitor.text.folding import scan_unicode
 
 TARGET = Path(__file__).with_name("_fold_table.py")
 
