@@ -3,19 +3,31 @@
 Nothing here compiles terms; this module only turns YAML into checked specs (RuleSpec,
 EntitySpec) and reports what is wrong as Problem(file, line, message). The full language is
 described in rules/README.md.
+
+Here are the language's shape (the keys each mapping may hold) and the checks that turn nodes
+into specs. The specs themselves are defined in monitor.matching.specs, and the YAML reading
+with its file:line problems in monitor.matching.yamlnodes; the names other modules import from
+here (the specs, Problem) are re-exported.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 
+from monitor.matching.specs import (
+    EntitySpec,
+    ExampleSpec,
+    GroupSpec,
+    RuleInfo,
+    RuleSpec,
+    TermSpec,
+)
+from monitor.matching.yamlnodes import NodeReader, Problem, documents, entries, line_of
 from monitor.model import Level
 
 __all__ = [
@@ -30,7 +42,6 @@ __all__ = [
     "read_rule_file",
 ]
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 T = TypeVar("T")
 
 RULE_KEYS = frozenset(
@@ -66,170 +77,14 @@ _GROUP = re.compile(r"[^\W\d][\w-]*")
 _RESERVED_GROUPS = frozenset(["and", "or", "not", "of", "any", "all"])
 
 
-@dataclass(frozen=True)
-class Problem:
-    """Something wrong in a rule or entity file; the rule (or file) it is in is skipped."""
-
-    file: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
-
-
-@dataclass(frozen=True)
-class RuleInfo:
-    """What the rest of the daemon may know about a loaded rule."""
-
-    id: str
-    title: str
-    level: Level
-    tags: tuple[str, ...]
-    routes: tuple[str, ...]
-    sources: tuple[str, ...]
-    file: str
-    line: int
-
-
-@dataclass(frozen=True)
-class TermSpec:
-    text: str  # the term as written, the "@entity" reference, or the regex pattern
-    kind: str  # "term" | "entity" | "regex"
-    line: int
-    exact: bool = False
-    substring: bool = False
-    field: str | None = None  # "title" | "text" | None (both)
-
-
-@dataclass(frozen=True)
-class GroupSpec:
-    name: str
-    terms: tuple[TermSpec, ...]
-    line: int
-
-
-@dataclass(frozen=True)
-class ExampleSpec:
-    text: str
-    line: int
-    title: str = ""
-    source: str = ""
-    tags: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class RuleSpec:
-    id: str
-    title: str
-    level: Level
-    file: str
-    line: int
-    groups: tuple[GroupSpec, ...]
-    condition: str | None = None
-    condition_line: int = 0
-    sources: tuple[str, ...] = ()
-    routes: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    fields: str = "any"
-    enabled: bool = True
-    examples_match: tuple[ExampleSpec, ...] = ()
-    examples_no_match: tuple[ExampleSpec, ...] = ()
-    check_only: bool = False  # has problems: compiled for more problems, never run
-
-    @property
-    def info(self) -> RuleInfo:
-        return RuleInfo(
-            self.id,
-            self.title,
-            self.level,
-            self.tags,
-            self.routes,
-            self.sources,
-            self.file,
-            self.line,
-        )
-
-
-@dataclass(frozen=True)
-class EntitySpec:
-    id: str
-    kind: str
-    names: tuple[TermSpec, ...]
-    file: str
-    line: int
-
-
-def _line(node: yaml.Node) -> int:
-    return int(node.start_mark.line) + 1
-
-
-@dataclass
-class _Reader:
-    """Walks YAML nodes of one file, collecting problems with their lines."""
-
-    file: str
-    problems: list[Problem] = field(default_factory=list)
-
-    def problem(self, node: yaml.Node | int, message: str) -> None:
-        line = node if isinstance(node, int) else _line(node)
-        self.problems.append(Problem(self.file, line, message))
-
-    def mapping(
-        self, node: yaml.Node, what: str, allowed: frozenset[str] | None = None
-    ) -> dict[str, tuple[yaml.Node, yaml.Node]] | None:
-        if not isinstance(node, yaml.MappingNode):
-            self.problem(node, f"{what} must be a mapping")
-            return None
-        out: dict[str, tuple[yaml.Node, yaml.Node]] = {}
-        for key, value in node.value:
-            if not isinstance(key, yaml.ScalarNode):
-                self.problem(key, f"{what}: keys must be plain strings")
-                continue
-            name = str(key.value)
-            if name in out:
-                self.problem(key, f"{what}: duplicate key '{name}'")
-            elif allowed is not None and name not in allowed:
-                close = difflib.get_close_matches(name, sorted(allowed), n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
-                self.problem(key, f"{what}: unknown key '{name}'{hint}")
-            else:
-                out[name] = (key, value)
-        return out
-
-    def string(self, node: yaml.Node, what: str) -> str | None:
-        if not isinstance(node, yaml.ScalarNode) or node.tag == "tag:yaml.org,2002:null":
-            self.problem(node, f"{what} must be a string")
-            return None
-        return str(node.value)
-
-    def strings(self, node: yaml.Node, what: str) -> tuple[str, ...] | None:
-        """A list of strings; a single string is a list of one."""
-        if isinstance(node, yaml.ScalarNode) and node.tag != "tag:yaml.org,2002:null":
-            return (str(node.value),)
-        if not isinstance(node, yaml.SequenceNode):
-            self.problem(node, f"{what} must be a list of strings")
-            return None
-        out: list[str] = []
-        ok = True
-        for item in node.value:
-            s = self.string(item, f"{what} item")
-            if s is None:
-                ok = False
-            else:
-                out.append(s)
-        return tuple(out) if ok else None
-
-    def boolean(self, node: yaml.Node, what: str) -> bool | None:
-        if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:bool":
-            return bool(yaml.constructor.SafeConstructor().construct_yaml_bool(node))
-        self.problem(node, f"{what} must be true or false")
-        return None
+class _SpecReader(NodeReader):
+    """The checks of rule and entity files on top of the node accessors: each method turns a
+    node into a spec, or reports why not and returns None."""
 
     # ------------------------------------------------------------------ terms
 
     def term(self, node: yaml.Node, what: str, *, allow_regex: bool = True) -> TermSpec | None:
-        line = _line(node)
+        line = line_of(node)
         if isinstance(node, yaml.ScalarNode):  # a term is text, even `no`, `2254` or `null`
             text = str(node.value)
             kind = "entity" if text.startswith("@") else "term"
@@ -275,7 +130,7 @@ class _Reader:
             return TermSpec(
                 pattern,
                 "regex",
-                _line(m["regex"][1]),
+                line_of(m["regex"][1]),
                 substring=opts.get("substring", False),
                 field=fld,
             )
@@ -334,7 +189,7 @@ class _Reader:
 
     def example(self, node: yaml.Node, what: str) -> ExampleSpec | None:
         if isinstance(node, yaml.ScalarNode):
-            return ExampleSpec(str(node.value), _line(node))
+            return ExampleSpec(str(node.value), line_of(node))
         m = self.mapping(node, what, EXAMPLE_KEYS)
         if m is None:
             return None
@@ -356,7 +211,7 @@ class _Reader:
             tags = t
         return ExampleSpec(
             values.get("text", ""),
-            _line(node),
+            line_of(node),
             values.get("title", ""),
             values.get("source", ""),
             tags,
@@ -369,7 +224,7 @@ class _Reader:
         m = self.mapping(node, "rule", RULE_KEYS)
         if m is None:
             return None
-        line = _line(node)
+        line = line_of(node)
         rule_id = None
         if "id" not in m:
             self.problem(node, "rule has no 'id'")
@@ -394,7 +249,7 @@ class _Reader:
         if "keywords" in m:
             terms = self.terms(m["keywords"][1], "keywords")
             if terms is not None:
-                groups.append(GroupSpec("keywords", terms, _line(m["keywords"][1])))
+                groups.append(GroupSpec("keywords", terms, line_of(m["keywords"][1])))
         if "match" in m:
             gm = self.mapping(m["match"][1], "match")
             if gm is not None:
@@ -413,13 +268,13 @@ class _Reader:
                         continue
                     terms = self.terms(vnode, f"match.{name}")
                     if terms is not None:
-                        groups.append(GroupSpec(name, terms, _line(knode)))
+                        groups.append(GroupSpec(name, terms, line_of(knode)))
         if "keywords" not in m and "match" not in m:
             self.problem(node, f"{what} has neither 'keywords' nor 'match'")
         condition, cline = None, 0
         if "condition" in m:
             condition = self.string(m["condition"][1], "'condition'")
-            cline = _line(m["condition"][1])
+            cline = line_of(m["condition"][1])
         sources = self.strings(m["sources"][1], "'sources'") if "sources" in m else ()
         for s in sources or ():
             if s.startswith("tag:") and not s[4:]:
@@ -497,44 +352,16 @@ class _Reader:
             self.problem(node, "entity has no 'names'")
         if len(self.problems) != before or ent_id is None:
             return None
-        return EntitySpec(ent_id, kind or "", tuple(names), self.file, _line(node))
-
-
-def _documents(path: Path, reader: _Reader) -> list[yaml.Node]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        reader.problem(1, f"cannot read the file: {e}")
-        return []
-    docs: list[yaml.Node] = []
-    try:
-        for doc in yaml.compose_all(text, Loader=_Loader):
-            if doc is not None:
-                docs.append(doc)
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        line = int(mark.line) + 1 if mark is not None else 1
-        detail = " ".join(str(x) for x in (e.context, e.problem) if x)
-        reader.problem(line, f"YAML syntax: {detail or e}")
-        return []
-    except yaml.YAMLError as e:
-        reader.problem(1, f"YAML: {e}")
-        return []
-    return docs
-
-
-def _items(doc: yaml.Node) -> list[yaml.Node]:
-    """A document holds one mapping or a list of them."""
-    return list(doc.value) if isinstance(doc, yaml.SequenceNode) else [doc]
+        return EntitySpec(ent_id, kind or "", tuple(names), self.file, line_of(node))
 
 
 def _read(
-    path: Path, display: str, parse: Callable[[_Reader, yaml.Node], T | None]
+    path: Path, display: str, parse: Callable[[_SpecReader, yaml.Node], T | None]
 ) -> tuple[list[T], list[Problem]]:
-    reader = _Reader(display)
+    reader = _SpecReader(display)
     out: list[T] = []
-    for doc in _documents(path, reader):
-        for node in _items(doc):
+    for doc in documents(path, reader):
+        for node in entries(doc):
             spec = parse(reader, node)
             if spec is not None:
                 out.append(spec)
@@ -543,9 +370,9 @@ def _read(
 
 def read_rule_file(path: Path, display: str) -> tuple[list[RuleSpec], list[Problem]]:
     """The rules of one file (one rule, a list of rules, or several YAML documents)."""
-    return _read(path, display, _Reader.rule)
+    return _read(path, display, _SpecReader.rule)
 
 
 def read_entity_file(path: Path, display: str) -> tuple[list[EntitySpec], list[Problem]]:
     """The entities of one file: a list of {id, kind, names}."""
-    return _read(path, display, _Reader.entity)
+    return _read(path, display, _SpecReader.entity)
