@@ -9,30 +9,42 @@ them, and many matches are never rendered.
 
 An Engine never changes after construction: the daemon builds a new one off the event loop
 when rules change and swaps the reference; `match` is pure and safe to call from any thread.
+
+This module holds the Engine and its scan: the hot loop and the left and right checks of each
+automaton hit, kept together because the loop inlines their common cases. The compiled rule
+and term types are in monitor.matching.compiled (CompiledRule, TermRef and the field bits are
+re-exported here), building the automaton in monitor.matching.automaton, and turning accepted
+hits into Hits in monitor.matching.hits.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-import ahocorasick
 import re2
 
+from monitor.matching.automaton import ScanCheck, build_automaton
+from monitor.matching.compiled import (
+    ANY_FIELD,
+    FIELD_BITS,
+    TEXT,
+    TITLE,
+    CompiledRule,
+    TermRef,
+)
 from monitor.matching.condition import Condition
+from monitor.matching.hits import Accepted, LazyRuleMatch, MatchCall, eager_rule_match
 from monitor.matching.regex import regex_options
-from monitor.matching.schema import ExampleSpec, RuleInfo
+from monitor.matching.specs import RuleInfo
 from monitor.matching.terms import (
     ART_L_PREFIXES,
     ART_ONLY_PREFIXES,
     ART_PREFIXES,
     L_ART,
-    L_ART_L,
-    L_NONE,
     L_PRO,
     L_WORD,
     MAX_PREFIX,
@@ -42,41 +54,10 @@ from monitor.matching.terms import (
     R_WORD,
     Check,
 )
-from monitor.model import Hit, Item, Level, RuleMatch
-from monitor.text.normalize import Normalized, normalize
+from monitor.model import Item, Level, RuleMatch
+from monitor.text.normalize import normalize
 
 __all__ = ["FIELD_BITS", "TEXT", "TITLE", "CompiledRule", "Engine", "TermRef"]
-
-TITLE, TEXT = 1, 2  # field bits
-FIELD_BITS = {"title": TITLE, "text": TEXT, "any": TITLE | TEXT}
-_FIELD_NAME = {TITLE: "title", TEXT: "text"}
-
-
-class TermRef(NamedTuple):
-    """Where a literal or regex term belongs: which rule, group and term (unit)."""
-
-    rule: int  # index into Engine._rules
-    group: int  # index into the rule's groups
-    unit: int  # the term's index in its group (all names of one entity share it)
-    term: str  # the term as written, or the entity name that hit
-    entity: str | None
-    fields: int  # TITLE | TEXT bits where this term may hit
-
-
-@dataclass(frozen=True)
-class CompiledRule:
-    info: RuleInfo
-    groups: tuple[str, ...]
-    condition: Condition | None  # None: any hit is a match
-    source_ids: frozenset[str]
-    source_tags: frozenset[str]
-    examples_match: tuple[ExampleSpec, ...] = ()
-    examples_no_match: tuple[ExampleSpec, ...] = ()
-
-    def in_scope(self, source_id: str, tags: Iterable[str]) -> bool:
-        if not self.source_ids and not self.source_tags:
-            return True
-        return source_id in self.source_ids or not self.source_tags.isdisjoint(tags)
 
 
 @dataclass(frozen=True)
@@ -84,11 +65,6 @@ class _Regex:
     rx: Any
     substring: bool
     refs: tuple[TermRef, ...]
-
-
-_Accepted = list[tuple[tuple[TermRef, ...], int, int, int]]  # (refs, field, start, end)
-_Raw = tuple[TermRef, int, int, int]  # (ref, field, start, end) in the normalized text
-_Found = dict[int, list[_Raw]]  # rule -> its accepted hits
 
 
 class Engine:
@@ -111,11 +87,11 @@ class Engine:
         regexes: Iterable[tuple[str, Any, bool, TermRef]] = (),
     ) -> None:
         limited: set[int] = set()  # rules with a term limited to the title or the text
-        ac, keys = _automaton(literals, limited)
+        ac, keys = build_automaton(literals, limited)
         by_pattern: dict[tuple[str, bool], tuple[Any, list[TermRef]]] = {}
         for pattern, rx, substring, ref in regexes:
             by_pattern.setdefault((pattern, substring), (rx, []))[1].append(ref)
-            if ref.fields != _ANY_FIELD:
+            if ref.fields != ANY_FIELD:
                 limited.add(ref.rule)
         compiled = tuple(
             _Regex(rx, sub, tuple(refs)) for (_, sub), (rx, refs) in by_pattern.items()
@@ -162,7 +138,7 @@ class Engine:
     def match(self, item: Item) -> list[RuleMatch]:
         """The rules whose condition holds for `item` (title and text), in rule order.
 
-        Each RuleMatch builds its `hits` when they are first read (see _LazyRuleMatch); it is
+        Each RuleMatch builds its `hits` when they are first read (see LazyRuleMatch); it is
         equal to, and behaves as, the RuleMatch with those hits."""
         return self._match(item.title, item.text, item.source_id, item.tags)
 
@@ -177,7 +153,7 @@ class Engine:
         call = self._collect(title, text)
         found = call.found()
         return {
-            self._rules[i].info.id: _rule_match(self._rules[i], found[i], call.spans)
+            self._rules[i].info.id: eager_rule_match(self._rules[i], found[i], call.spans)
             for i in sorted(found)
         }
 
@@ -188,8 +164,8 @@ class Engine:
 
     # ------------------------------------------------------------------ internals
 
-    def _collect(self, title: str, text: str) -> _Call:
-        call = _Call(self._rules)
+    def _collect(self, title: str, text: str) -> MatchCall:
+        call = MatchCall(self._rules)
         for bit, value in ((TITLE, title), (TEXT, text)):
             if value:
                 norm = normalize(value)
@@ -220,7 +196,7 @@ class Engine:
                     units[ref.group].add(ref.unit)
                 if not condition.evaluate([len(u) for u in units]):
                     continue
-            match: Any = _new_lazy(_LazyRuleMatch)  # (Any: its fields are set here, once)
+            match: Any = _new_lazy(LazyRuleMatch)  # (Any: its fields are set here, once)
             match.rule_id = rule_id
             match.title = title_
             match.level = level
@@ -232,7 +208,7 @@ class Engine:
             matched.append(index)
         return out
 
-    def _scan(self, t: str, bit: int, accepted: _Accepted) -> None:
+    def _scan(self, t: str, bit: int, accepted: Accepted) -> None:
         """Every accepted hit in the normalized text `t`, appended to `accepted` with the terms
         behind it (not yet filtered by field).
 
@@ -269,7 +245,7 @@ class Engine:
         if self._regexes:
             self._scan_regexes(t, bit, accepted)
 
-    def _scan_regexes(self, t: str, bit: int, accepted: _Accepted) -> None:
+    def _scan_regexes(self, t: str, bit: int, accepted: Accepted) -> None:
         if self._regex_set is not None:
             indexes = self._regex_set.Match(t)
             if not indexes:
@@ -302,166 +278,8 @@ class _Head(NamedTuple):
 
 
 _first = itemgetter(0)
-_ANY_FIELD = TITLE | TEXT
-
-
-class _Spans:
-    """Normalized offsets back to the original text, for the hits of one call: the plain
-    shift tables of each field when its normalization only removed characters (see
-    `Normalized.shift_tables`), `to_original` otherwise."""
-
-    __slots__ = ("norms", "tables")
-
-    def __init__(self) -> None:
-        self.norms: dict[int, Normalized] = {}
-        self.tables: dict[int, list[tuple[list[int], list[int]]] | None] = {}
-
-    def get(self, bit: int, s: int, e: int) -> tuple[int, int]:
-        if bit in self.tables:
-            tables = self.tables[bit]
-        else:
-            tables = self.tables[bit] = self.norms[bit].shift_tables()
-        if tables is None:
-            return self.norms[bit].to_original(s, e)
-        for breaks, shifts in tables:
-            s += shifts[bisect_right(breaks, s)]
-            e += shifts[bisect_right(breaks, e)]
-        return s, e
-
-
-class _Call:
-    """What one `match` found: the accepted hits, the normalized texts; grouped by rule and
-    turned into Hits only when asked."""
-
-    __slots__ = ("_built", "_found", "accepted", "matched", "rules", "spans")
-
-    def __init__(self, rules: tuple[CompiledRule, ...]) -> None:
-        self.rules = rules
-        self.accepted: _Accepted = []
-        self.spans = _Spans()
-        self.matched: list[int] = []  # the rules that matched, by index
-        self._found: _Found | None = None
-        self._built: dict[int, tuple[Hit, ...]] | None = None
-
-    def found(self) -> _Found:
-        """The accepted hits by rule, each hit with the one term it stands for."""
-        found = self._found
-        if found is None:
-            found = {}
-            for refs, bit, s, e in self.accepted:
-                for ref in refs:
-                    if ref[5] & bit:  # the term may hit in this field
-                        hits = found.get(ref[0])
-                        if hits is None:
-                            found[ref[0]] = [(ref, bit, s, e)]
-                        else:
-                            hits.append((ref, bit, s, e))
-            self._found = found
-        return found
-
-    def hits(self, index: int) -> tuple[Hit, ...]:
-        """The hits of the matched rule `index`. The first call builds those of every matched
-        rule (an alert reads them all), in one pass; the call holds no match (no cycle)."""
-        built = self._built
-        if built is None:
-            built = self._built = self._build()
-        return built[index]
-
-    def _build(self) -> dict[int, tuple[Hit, ...]]:
-        found = self.found()
-        rules = self.rules
-        spans = self.spans
-        for bit in spans.norms:
-            spans.get(bit, 0, 0)  # the field's tables, once
-        tables = spans.tables
-        built: dict[int, tuple[Hit, ...]] = {}
-        for index in self.matched:
-            raw = found[index]
-            if len(raw) == 1:  # the common case, inline
-                ref, bit, s, e = raw[0]
-                shifts = tables[bit]
-                if shifts is None:
-                    s, e = spans.norms[bit].to_original(s, e)
-                else:
-                    for breaks, by in shifts:
-                        s += by[bisect_right(breaks, s)]
-                        e += by[bisect_right(breaks, e)]
-                group = rules[index].groups[ref.group]
-                built[index] = (Hit(_FIELD_NAME[bit], s, e, ref.term, group, ref.entity),)
-            else:
-                built[index] = _hits(rules[index], raw, spans)
-        return built
-
-
-_HITS: Any = RuleMatch.__dict__["hits"]  # the slot that holds a RuleMatch's hits
-
-
-class _LazyRuleMatch(RuleMatch):
-    """A RuleMatch from `Engine.match` whose hits are built from the call's accepted hits when
-    first read, then kept. Equal to, hashed, printed and serialized as the plain RuleMatch;
-    pickles and copies are plain RuleMatches; safe to read from several threads (each would
-    build the same tuple)."""
-
-    __slots__ = ("_call", "_index")
-
-    _call: _Call | None
-    _index: int
-
-    @property
-    def hits(self) -> tuple[Hit, ...]:
-        call = self._call
-        if call is None:  # built (by this thread or another), or given
-            return _HITS.__get__(self, RuleMatch)  # type: ignore[no-any-return]
-        hits = call.hits(self._index)
-        _HITS.__set__(self, hits)
-        self._call = None  # after the hits are set; the call's texts and hits may go
-        return hits
-
-    @hits.setter
-    def hits(self, value: tuple[Hit, ...]) -> None:
-        _HITS.__set__(self, value)
-        self._call = None
-
-    def _fields(self) -> tuple[Any, ...]:
-        return (self.rule_id, self.title, self.level, self.hits, self.routes, self.tags)
-
-    def __repr__(self) -> str:
-        return repr(RuleMatch(*self._fields()))
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (RuleMatch, self._fields())  # pickles and copies are plain RuleMatches
-
-
-_new_lazy = object.__new__
-
-
-def _rule_match(rule: CompiledRule, raw: list[_Raw], spans: _Spans) -> RuleMatch:
-    info = rule.info
-    return RuleMatch(
-        info.id, info.title, info.level, _hits(rule, raw, spans), info.routes, info.tags
-    )
-
-
-def _hits(rule: CompiledRule, raw: list[_Raw], spans: _Spans) -> tuple[Hit, ...]:
-    """The Hits of `rule` from its accepted hits: sorted by field, start, end, group and term;
-    a hit found twice (a term listed twice in a group, a key of two checks) kept once."""
-    groups = rule.groups
-    if len(raw) == 1:
-        ref, bit, s, e = raw[0]
-        a, b = spans.get(bit, s, e)
-        return (Hit(_FIELD_NAME[bit], a, b, ref.term, groups[ref.group], ref.entity),)
-    hits: list[Hit] = []
-    seen: set[tuple[Any, ...]] = set()
-    # (a tie, the same term twice in a group, is broken by the term's index in the group)
-    for bit, s, e, group, term, ref in sorted(
-        [(r[1], r[2], r[3], r[0].group, r[0].term, r[0]) for r in raw]
-    ):
-        a, b = spans.get(bit, s, e)
-        key = (bit, a, b, group, term, ref.entity)
-        if key not in seen:
-            seen.add(key)
-            hits.append(Hit(_FIELD_NAME[bit], a, b, term, groups[group], ref.entity))
-    return tuple(hits)
+_new_lazy = object.__new__  # a LazyRuleMatch without __init__: `_match` sets its fields
+_REACH = MAX_PREFIX + 2  # a prefix and the space before it lie within this many characters
 
 
 def _left(t: str, s: int, left: int, prefixes: dict[str, bool] | None) -> tuple[int, bool] | None:
@@ -502,7 +320,7 @@ def _left_reference(t: str, s: int, left: int) -> tuple[int, bool] | None:
     return s, False
 
 
-def _right(t: str, e: int, after: str, scan: _ScanCheck, article: bool) -> int:
+def _right(t: str, e: int, after: str, scan: ScanCheck, article: bool) -> int:
     """The right check of a key ending at `e` (`after` = t[e], or a space at the end): where
     the word ends, or -1 when the hit is refused. (The scan's shortcut: a space after the key
     is decided by `bare`.)"""
@@ -521,74 +339,6 @@ def _right(t: str, e: int, after: str, scan: _ScanCheck, article: bool) -> int:
     if right == R_WORD and e < len(t) and _joined(t[e - 1], after):
         return -1
     return e
-
-
-# What the scan needs of a Check, interned: (left, prefixes, right, bare, plain, pron, single):
-# `prefixes` (proclitic checks): every accepted prefix -> whether it holds the article;
-# `bare`: the hit stands when a space follows it. A key's value holds, for each of its checks,
-# (key length, usual, before, back, bare, scan check, terms): `usual`, the most common text
-# right before such a key (a space, or a space and the article; nothing for a key that may
-# start anywhere), `before` its length, `back` how much of it belongs to the word.
-_ScanCheck = tuple[int, "dict[str, bool] | None", int, bool, frozenset[str], frozenset[str], bool]
-_Value = tuple[tuple[int, str, int, int, bool, _ScanCheck, tuple[TermRef, ...]], ...]
-_REACH = MAX_PREFIX + 2  # a prefix and the space before it lie within this many characters
-_PREFIXES: dict[int, dict[str, bool]] = {
-    L_PRO: {p: p in ART_PREFIXES for p in PRO_PREFIXES},
-    L_ART: dict.fromkeys(ART_ONLY_PREFIXES, False),
-    L_ART_L: dict.fromkeys(ART_L_PREFIXES, False),
-}
-_USUAL = {
-    L_NONE: ("", 0),
-    L_WORD: (" ", 0),
-    L_PRO: (" ", 0),
-    L_ART: (" ال", 2),
-    L_ART_L: (" ال", 2),
-}
-_SCAN_CHECKS: dict[Check, _ScanCheck] = {}
-
-
-def _scan_check(check: Check) -> _ScanCheck:
-    out = _SCAN_CHECKS.get(check)
-    if out is None:
-        left, right, plain, pron, single = check
-        bare = right != R_AFFIX or "" in plain
-        out = _SCAN_CHECKS[check] = (left, _PREFIXES.get(left), right, bare, plain, pron, single)
-    return out
-
-
-def _automaton(
-    literals: Iterable[tuple[str, Check, TermRef]], limited: set[int]
-) -> tuple[Any, int]:
-    """One automaton over every key; a key's value is its checks, each with the terms behind it
-    (see _Value).
-
-    Values are kept small (100,000 terms must fit in well under 150 MB): checks are interned,
-    the keys of one term share its terms tuple, and no other index is built on the way.
-    The rules with a term limited to one field are added to `limited`."""
-    ac = ahocorasick.Automaton()
-    last_ref: TermRef | None = None
-    refs: tuple[TermRef, ...] = ()
-    for key, check, ref in literals:
-        if ref is not last_ref:
-            last_ref, refs = ref, (ref,)
-            if ref.fields != _ANY_FIELD:
-                limited.add(ref.rule)
-        scan = _scan_check(check)
-        usual, back = _USUAL[scan[0]]
-        value = (len(key), usual, len(usual), back, scan[3], scan, refs)
-        old: _Value | None = ac.get(key, None)
-        if old is not None:  # the same key from another term or rule: merge by check
-            # (scan checks are interned: one object per check)
-            merged: dict[int, tuple[Any, ...]] = {}
-            for v in (*old, value):
-                merged.setdefault(id(v[5]), (*v[:-1], {}))[-1].update(dict.fromkeys(v[-1]))
-            ac.add_word(key, tuple((*c[:-1], tuple(c[-1])) for c in merged.values()))
-        else:
-            ac.add_word(key, (value,))
-    if not len(ac):
-        return None, 0
-    ac.make_automaton()
-    return ac, len(ac)
 
 
 def _joined(a: str, b: str) -> bool:
