@@ -6,6 +6,7 @@ an item's GUID but keeps its URL or its content does not make it new. Pure funct
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -112,8 +113,12 @@ def content_key(title: str, text: str) -> str | None:
     return digest(folded)
 
 
-def identities(guid: str | None, url: str | None, title: str, text: str) -> list[str]:
-    """Every identity of an item, strongest first: `g:` guid, `u:` canonical URL, `c:` content."""
+@functools.lru_cache(maxsize=4096)
+def identities(guid: str | None, url: str | None, title: str, text: str) -> tuple[str, ...]:
+    """Every identity of an item, strongest first: `g:` guid, `u:` canonical URL, `c:` content.
+
+    Cached: the source computes them to key the item and the pipeline again to look them up
+    (the strings' hashes are cached by Python, so a hit costs a dict lookup)."""
     out: list[str] = []
     if guid and guid.strip():
         out.append("g:" + digest(guid.strip()))
@@ -125,7 +130,7 @@ def identities(guid: str | None, url: str | None, title: str, text: str) -> list
         out.append("c:" + content)
     if not out:
         out.append("c:" + digest(f"{title}\x00{text}"))
-    return out
+    return tuple(out)
 
 
 def version(title: str, text: str) -> str:

@@ -58,7 +58,7 @@ class PollOutcome:
 @dataclass(frozen=True, slots=True)
 class _Fresh:
     item: Item
-    ids: list[str]
+    ids: tuple[str, ...]
 
 
 class Pipeline:
@@ -184,7 +184,7 @@ class Pipeline:
         candidates: list[_Fresh] = []
         taken: set[str] = set()
         for item in items:
-            ids = identity.identities(item.guid or item.key, item.url, item.title, item.text)
+            ids = identity.identities(item.guid, item.url, item.title, item.text)
             if taken.intersection(ids):
                 continue
             taken.update(ids)
