@@ -94,8 +94,8 @@ class Item:
             "title": self.title,
             "text": self.text,
             "url": self.url,
-            "published": _dt_out(self.published),
-            "fetched": _dt_out(self.fetched),
+            "published": format_time(self.published),
+            "fetched": format_time(self.fetched),
             "guid": self.guid,
             "author": self.author,
             "version": self.version,
@@ -112,8 +112,8 @@ class Item:
             title=data["title"],
             text=data["text"],
             url=data.get("url"),
-            published=_dt_in(data.get("published")),
-            fetched=_dt_in(data.get("fetched")) or utcnow(),
+            published=parse_time(data.get("published")),
+            fetched=parse_time(data.get("fetched")) or utcnow(),
             guid=data.get("guid"),
             author=data.get("author"),
             version=data.get("version", ""),
@@ -266,7 +266,7 @@ class Alert:
             "story_key": self.story_key,
             "item": self.item.to_dict(),
             "matches": [m.to_dict() for m in self.matches],
-            "created": _dt_out(self.created),
+            "created": format_time(self.created),
             "kind": self.kind,
             "also": [m.to_dict() for m in self.also],
             "reply_to": self.reply_to,
@@ -280,16 +280,17 @@ class Alert:
             story_key=data["story_key"],
             item=Item.from_dict(data["item"]),
             matches=tuple(RuleMatch.from_dict(m) for m in data["matches"]),
-            created=_dt_in(data.get("created")) or utcnow(),
+            created=parse_time(data.get("created")) or utcnow(),
             kind=data.get("kind", "alert"),
             also=tuple(Mention.from_dict(m) for m in data.get("also", ())),
             reply_to=data.get("reply_to"),
         )
 
 
-def _dt_out(value: datetime | None) -> str | None:
+def format_time(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC, as every record the project stores or prints carries times."""
     return None if value is None else as_utc(value).isoformat()
 
 
-def _dt_in(value: str | None) -> datetime | None:
+def parse_time(value: str | None) -> datetime | None:
     return None if not value else as_utc(datetime.fromisoformat(value))

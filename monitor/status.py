@@ -9,7 +9,7 @@ from typing import Any, TextIO
 
 from monitor.config import LoadedConfig
 from monitor.errors import StoreError
-from monitor.model import utcnow
+from monitor.model import format_time, parse_time, utcnow
 from monitor.store import Cursor, Store, open_store
 
 HEALTH_MAX_AGE = 60.0  # seconds: a heartbeat older than this means the daemon is not running
@@ -56,13 +56,13 @@ async def collect(loaded: LoadedConfig, store: Store) -> dict[str, Any]:
                 "id": cfg.id,
                 "type": cfg.type,
                 "enabled": cfg.enabled,
-                "last_poll": _iso(cursor.last_poll if cursor else None),
-                "last_success": _iso(cursor.last_success if cursor else None),
+                "last_poll": format_time(cursor.last_poll if cursor else None),
+                "last_success": format_time(cursor.last_success if cursor else None),
                 "status": cursor.last_status if cursor else None,
                 "items": cursor.items_total if cursor else 0,
                 "errors": cursor.error_count if cursor else 0,
                 "last_error": cursor.last_error if cursor else None,
-                "next_poll": _iso(_next_poll(loaded, cursor, cfg.id)),
+                "next_poll": format_time(_next_poll(loaded, cursor, cfg.id)),
             }
         )
     stats = await store.outbox_stats()
@@ -79,20 +79,16 @@ async def collect(loaded: LoadedConfig, store: Store) -> dict[str, Any]:
                 "reason": e.last_error,
                 "title": e.alert.item.title,
                 "attempts": e.attempts,
-                "died": _iso(e.due),
+                "died": format_time(e.due),
             }
             for e in dead
         ],
         "recent": [
-            {"id": r.alert_id, "sink": r.sink_id, "title": r.title, "sent": _iso(r.sent_at)}
+            {"id": r.alert_id, "sink": r.sink_id, "title": r.title, "sent": format_time(r.sent_at)}
             for r in sent
         ],
-        "heartbeat": _iso(beat),
+        "heartbeat": format_time(beat),
     }
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
 
 
 def _short(value: str | None, size: int) -> str:
@@ -106,11 +102,11 @@ def render_text(data: dict[str, Any]) -> str:
         [
             s["id"],
             s["type"],
-            _when(_dt(s["last_poll"])),
+            _when(parse_time(s["last_poll"])),
             s["status"] or "-",
             str(s["items"]),
             str(s["errors"]),
-            _when(_dt(s["next_poll"])),
+            _when(parse_time(s["next_poll"])),
             _short(s["last_error"], 60),
         ]
         for s in data["sources"]
@@ -140,17 +136,13 @@ def render_text(data: dict[str, Any]) -> str:
         parts.append(
             table(
                 [
-                    [_when(_dt(r["sent"])), r["sink"], _short(r["title"], 70)]
+                    [_when(parse_time(r["sent"])), r["sink"], _short(r["title"], 70)]
                     for r in data["recent"]
                 ],
                 ["SENT", "SINK", "TITLE"],
             )
         )
     return "\n".join(parts) + "\n"
-
-
-def _dt(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
 
 
 async def status(loaded: LoadedConfig, out: TextIO, *, as_json: bool = False) -> int:

@@ -7,7 +7,7 @@ import time
 from datetime import datetime
 from typing import Any
 
-from monitor.model import Alert, Mention, as_utc
+from monitor.model import Alert, Mention, format_time, parse_time, utcnow
 from monitor.store.base import Cursor, OutboxEntry, SentRecord
 
 _CURSOR_TIMES = ("last_poll", "last_success", "not_before")
@@ -31,13 +31,13 @@ def cursor_to_json(cursor: Cursor) -> str:
     }
     for name in _CURSOR_TIMES:
         value: datetime | None = getattr(cursor, name)
-        data[name] = None if value is None else as_utc(value).isoformat()
+        data[name] = format_time(value)
     return dumps(data)
 
 
 def cursor_from_json(raw: str) -> Cursor:
     data = json.loads(raw)
-    times = {n: _dt(data.get(n)) for n in _CURSOR_TIMES}
+    times = {n: parse_time(data.get(n)) for n in _CURSOR_TIMES}
     return Cursor(
         source_id=data["source_id"],
         etag=data.get("etag"),
@@ -74,7 +74,7 @@ def sent_to_json(record: SentRecord) -> str:
             "sink_id": record.sink_id,
             "target": record.target,
             "title": record.title,
-            "sent_at": as_utc(record.sent_at).isoformat(),
+            "sent_at": format_time(record.sent_at),
             "receipt": record.receipt,
         }
     )
@@ -87,13 +87,9 @@ def sent_from_json(raw: str) -> SentRecord:
         sink_id=data["sink_id"],
         target=data.get("target"),
         title=data["title"],
-        sent_at=as_utc(datetime.fromisoformat(data["sent_at"])),
+        sent_at=parse_time(data["sent_at"]) or utcnow(),
         receipt=data.get("receipt"),
     )
-
-
-def _dt(value: str | None) -> datetime | None:
-    return None if not value else as_utc(datetime.fromisoformat(value))
 
 
 def mention_to_json(mention: Mention) -> str:
